@@ -1,0 +1,5 @@
+// Every migration drizzle-kit wrote, embedded so the compiled binary needs no files beside it.
+// After `bun run db:generate`, add the new file here (test/unit/migrations.test.ts checks the journal).
+import init from "./0000_init.sql" with { type: "text" };
+
+export const migrations: ReadonlyArray<{ tag: string; sql: string }> = [{ tag: "0000_init", sql: init }];

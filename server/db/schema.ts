@@ -1,0 +1,94 @@
+// The provd data model. Attribute columns hold xCAT-style strings; anything we do not model lives in `attrs`.
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+const timestamps = {
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+};
+
+/** Attributes a node shares with its groups; a node's value wins, then its groups' in order. */
+const inheritableColumns = {
+  ip: text("ip"),
+  arch: text("arch"),
+  mgt: text("mgt"),
+  bmc: text("bmc"),
+  bmcport: text("bmcport"),
+  bmcusername: text("bmcusername"),
+  bmcpassword: text("bmcpassword_enc"),
+  osimage: text("osimage"),
+  currstate: text("currstate"),
+  addkcmdline: text("addkcmdline"),
+  attrs: text("attrs", { mode: "json" }).$type<Record<string, string>>().notNull(),
+};
+
+export const nodes = sqliteTable("nodes", {
+  name: text("name").primaryKey(),
+  ...inheritableColumns,
+  ip: text("ip").unique("nodes_ip_unique"),
+  ...timestamps,
+});
+
+export const nodeGroups = sqliteTable(
+  "node_groups",
+  {
+    node: text("node").notNull().references(() => nodes.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    group: text("group").notNull(),
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.node, t.group] }), index("node_groups_group").on(t.group)],
+);
+
+export const nodeMacs = sqliteTable(
+  "node_macs",
+  {
+    mac: text("mac").primaryKey(),
+    node: text("node").notNull().references(() => nodes.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    position: integer("position").notNull(),
+  },
+  (t) => [index("node_macs_node").on(t.node)],
+);
+
+export const groups = sqliteTable("groups", {
+  name: text("name").primaryKey(),
+  ...inheritableColumns,
+  ...timestamps,
+});
+
+export const osimages = sqliteTable("osimages", {
+  name: text("name").primaryKey(),
+  provmethod: text("provmethod"),
+  osvers: text("osvers"),
+  osarch: text("osarch"),
+  profile: text("profile"),
+  pkglist: text("pkglist"),
+  otherpkglist: text("otherpkglist"),
+  exlist: text("exlist"),
+  postinstall: text("postinstall"),
+  synclists: text("synclists"),
+  addkcmdline: text("addkcmdline"),
+  attrs: text("attrs", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  ...timestamps,
+});
+
+export const networks = sqliteTable("networks", {
+  name: text("name").primaryKey(),
+  net: text("net"),
+  mask: text("mask"),
+  mgtifname: text("mgtifname"),
+  gateway: text("gateway"),
+  nameservers: text("nameservers"),
+  dynamicrange: text("dynamicrange"),
+  tftpserver: text("tftpserver"),
+  domain: text("domain"),
+  mtu: text("mtu"),
+  attrs: text("attrs", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  ...timestamps,
+});
+
+/** API bearer tokens, stored as sha256 hashes only. */
+export const apiTokens = sqliteTable("api_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  hash: text("hash").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+});

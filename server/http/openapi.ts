@@ -1,0 +1,92 @@
+// OpenAPI 3.1 description of the REST API, served at /api/v1/openapi.json.
+const attrs = { type: "object", additionalProperties: { type: "string" }, description: "xCAT-style attribute=value map" };
+const named = { type: "object", required: ["name"], additionalProperties: false, properties: { name: { type: "string" }, attrs } };
+const listed = {
+  type: "object",
+  properties: {
+    type: { type: "string" },
+    name: { type: "string" },
+    attrs,
+    inherited: { type: "object", additionalProperties: { type: "string" }, description: "attribute → group it came from (nodes)" },
+  },
+};
+const error = { type: "object", properties: { error: { type: "string" } } };
+const write = { type: "object", properties: { count: { type: "integer" }, warnings: { type: "array", items: { type: "string" } } } };
+const files = { type: "object", additionalProperties: { type: "string" }, description: "contents of ^file node lists, by path" };
+const json = (schema: object) => ({ content: { "application/json": { schema } } });
+const ok = (schema: object, description = "OK") => ({ description, ...json(schema) });
+const errors = { "400": ok(error, "bad request"), "401": ok(error, "missing or wrong token"), "404": ok(error, "unknown object"), "409": ok(error, "conflict (exists, MAC/IP clash)") };
+const plural = { name: "plural", in: "path", required: true, schema: { enum: ["nodes", "groups", "osimages", "networks"] } };
+const name = { name: "name", in: "path", required: true, schema: { type: "string" } };
+
+export function openApiDocument(version: string): object {
+  return {
+    openapi: "3.1.0",
+    info: { title: "provd API", version, description: "Nodes, groups, osimages and networks with xCAT semantics. Every route needs `Authorization: Bearer <token>`." },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }],
+    paths: {
+      "/api/v1/{plural}": {
+        get: {
+          summary: "List objects (nodes with inherited values resolved)",
+          parameters: [plural, { name: "range", in: "query", schema: { type: "string" }, description: "noderange (nodes) or comma list" }, { name: "names", in: "query", schema: { type: "string" } }],
+          responses: { "200": ok({ type: "object", properties: { objects: { type: "array", items: listed } } }), ...errors },
+        },
+        post: {
+          summary: "Create objects (mkdef); node names may be ranges such as n[01-60]",
+          parameters: [plural],
+          requestBody: json({ type: "object", required: ["objects"], additionalProperties: false, properties: { objects: { type: "array", items: named }, force: { type: "boolean" } } }),
+          responses: { "201": ok(write), ...errors },
+        },
+        patch: {
+          summary: "Change objects (chdef); mode add/remove edits list attributes",
+          parameters: [plural],
+          requestBody: json({ type: "object", required: ["objects"], additionalProperties: false, properties: { objects: { type: "array", items: named }, mode: { enum: ["set", "add", "remove"] }, files } }),
+          responses: { "200": ok(write), ...errors },
+        },
+        delete: { summary: "Remove objects (rmdef)", parameters: [plural, { name: "range", in: "query", schema: { type: "string" } }, { name: "names", in: "query", schema: { type: "string" } }], responses: { "200": ok(write), ...errors } },
+      },
+      "/api/v1/{plural}/{name}": {
+        get: { summary: "One object", parameters: [plural, name], responses: { "200": ok(listed), ...errors } },
+        patch: {
+          summary: "Change one object",
+          parameters: [plural, name],
+          requestBody: json({ type: "object", required: ["attrs"], additionalProperties: false, properties: { attrs, mode: { enum: ["set", "add", "remove"] } } }),
+          responses: { "200": ok(write), ...errors },
+        },
+        delete: { summary: "Remove one object", parameters: [plural, name], responses: { "200": ok(write), ...errors } },
+      },
+      "/api/v1/{plural}/{name}/rename": {
+        post: { summary: "Rename (chdef -n)", parameters: [plural, name], requestBody: json({ type: "object", required: ["to"], properties: { to: { type: "string" } } }), responses: { "200": ok(write), ...errors } },
+      },
+      "/api/v1/noderange": {
+        post: {
+          summary: "Expand an xCAT noderange",
+          requestBody: json({ type: "object", required: ["noderange"], additionalProperties: false, properties: { noderange: { type: "string" }, files } }),
+          responses: { "200": ok({ type: "object", properties: { nodes: { type: "array", items: { type: "string" } }, warnings: { type: "array", items: { type: "string" } } } }), ...errors },
+        },
+      },
+      "/api/v1/query": {
+        post: {
+          summary: "List objects selected by a noderange that may use ^file",
+          requestBody: json({ type: "object", required: ["type"], additionalProperties: false, properties: { type: { enum: ["node", "group", "osimage", "network"] }, range: { type: "string" }, names: { type: "array", items: { type: "string" } }, files } }),
+          responses: { "200": ok({ type: "object", properties: { objects: { type: "array", items: listed } } }), ...errors },
+        },
+      },
+      "/api/v1/remove": {
+        post: {
+          summary: "Remove the objects a noderange (which may use ^file) or a name list selects (rmdef)",
+          requestBody: json({ type: "object", required: ["type"], additionalProperties: false, properties: { type: { enum: ["node", "group", "osimage", "network"] }, range: { type: "string" }, names: { type: "array", items: { type: "string" } }, files } }),
+          responses: { "200": ok(write), ...errors },
+        },
+      },
+      "/api/v1/import": {
+        post: {
+          summary: "Create or change objects of several types in one transaction (mkdef -z / chdef -z)",
+          requestBody: json({ type: "object", required: ["objects", "mode"], additionalProperties: false, properties: { objects: { type: "array", items: { ...named, required: ["type", "name", "attrs"], properties: { ...named.properties, type: { enum: ["node", "group", "osimage", "network"] } } } }, mode: { enum: ["create", "change"] }, force: { type: "boolean" } } }),
+          responses: { "201": ok(write), "200": ok(write), ...errors },
+        },
+      },
+    },
+  };
+}

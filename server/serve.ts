@@ -1,0 +1,46 @@
+// `provctl serve`: one process serving the API (and, as they land, DHCP, TFTP and boot files) from one database.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ServeConfig } from "./core/config.ts";
+import { Inventory } from "./core/inventory.ts";
+import { createLogger } from "./core/log.ts";
+import { ObjectStore } from "./core/objects.ts";
+import { secretBoxFromKeyFile } from "./core/secret-box.ts";
+import { TokenStore } from "./core/tokens.ts";
+import { openDatabase } from "./db/open.ts";
+import { createApp } from "./http/app.ts";
+import { VERSION } from "./version.ts";
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(config: ServeConfig): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(config.dataDir, "provd.db"));
+  const store = new ObjectStore(db, secretBoxFromKeyFile(join(config.dataDir, "secret.key")));
+  const tokens = new TokenStore(db, config.token);
+  const firstToken = tokens.ensureAdminToken();
+  const app = createApp({ inventory: new Inventory(store), tokens, log, version: VERSION });
+  const http = Bun.serve({ hostname: config.listen.host, port: config.listen.port, fetch: app.fetch });
+  const host = http.hostname ?? config.listen.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`;
+  log.info({ url, dataDir: config.dataDir, configFile: config.configFile, version: VERSION }, "provd serving");
+  if (firstToken) {
+    // Shown once: only its hash is kept.
+    process.stdout.write(
+      `\nAdmin API token (shown once, store it now):\n\n  export PROVCTL_URL=${url}\n  export PROVCTL_TOKEN=${firstToken}\n\n` +
+        `or save it for this user with: provctl login --url ${url} --token ${firstToken}\n\n`,
+    );
+  }
+  return {
+    url,
+    async stop() {
+      await http.stop(true);
+      db.$client.close();
+      log.info("provd stopped");
+    },
+  };
+}

@@ -1,0 +1,2 @@
+import { expect, test } from "vitest";
+test("bun runtime", () => { expect(typeof Bun.version).toBe("string"); });
