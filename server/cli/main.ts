@@ -21,7 +21,7 @@ const CLIENT_FLAGS: FlagSpec[] = [
 const HELP_FLAG: FlagSpec = { names: ["-h", "--help"], help: "show this help" };
 
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const width = Math.max("version".length, ...COMMANDS.map((c) => c.name.length));
   return `provctl ${VERSION}: bare-metal provisioning server and its xCAT-style client
 
 Usage: provctl COMMAND [options]   (provctl COMMAND --help for more)

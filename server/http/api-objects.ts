@@ -61,55 +61,49 @@ export function objectRoutes(inventory: Inventory): Hono {
     return c.json(result, body.mode === "create" ? 201 : 200);
   });
 
-  api.get("/:plural{nodes|groups|osimages|networks}", (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const names = c.req.query("names")?.split(",").filter(Boolean);
-    return c.json({ objects: inventory.list(type, select(type, c.req.query("range"), names)) });
-  });
+  for (const [plural, type] of Object.entries(PLURALS)) {
+    api.get(`/${plural}`, (c) => {
+      const names = c.req.query("names")?.split(",").filter(Boolean);
+      return c.json({ objects: inventory.list(type, select(type, c.req.query("range"), names)) });
+    });
 
-  api.get("/:plural{nodes|groups|osimages|networks}/:name", (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    return c.json(inventory.list(type, [c.req.param("name")])[0]);
-  });
+    api.get(`/${plural}/:name`, (c) => {
+      return c.json(inventory.list(type, [c.req.param("name")])[0]);
+    });
 
-  api.post("/:plural{nodes|groups|osimages|networks}", async (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const body = createBody(await readJson(c), "body");
-    const objects = body.objects.flatMap((o) => expandInput(inventory, type, o, true));
-    return c.json(store.create(objects, { force: body.force }), 201);
-  });
+    api.post(`/${plural}`, async (c) => {
+      const body = createBody(await readJson(c), "body");
+      const objects = body.objects.flatMap((o) => expandInput(inventory, type, o, true));
+      return c.json(store.create(objects, { force: body.force }), 201);
+    });
 
-  api.patch("/:plural{nodes|groups|osimages|networks}", async (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const body = changeBody(await readJson(c), "body");
-    const objects = body.objects.flatMap((o) => expandInput(inventory, type, o, false, body.files));
-    return c.json(store.change(objects, body.mode ?? "set"));
-  });
+    api.patch(`/${plural}`, async (c) => {
+      const body = changeBody(await readJson(c), "body");
+      const objects = body.objects.flatMap((o) => expandInput(inventory, type, o, false, body.files));
+      return c.json(store.change(objects, body.mode ?? "set"));
+    });
 
-  api.patch("/:plural{nodes|groups|osimages|networks}/:name", async (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const body = changeOneBody(await readJson(c), "body");
-    return c.json(store.change([{ type, name: c.req.param("name"), attrs: body.attrs }], body.mode ?? "set"));
-  });
+    api.patch(`/${plural}/:name`, async (c) => {
+      const body = changeOneBody(await readJson(c), "body");
+      return c.json(store.change([{ type, name: c.req.param("name"), attrs: body.attrs }], body.mode ?? "set"));
+    });
 
-  api.post("/:plural{nodes|groups|osimages|networks}/:name/rename", async (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const body = renameBody(await readJson(c), "body");
-    store.rename(type, c.req.param("name"), body.to);
-    return c.json({ count: 1, warnings: [] });
-  });
+    api.post(`/${plural}/:name/rename`, async (c) => {
+      const body = renameBody(await readJson(c), "body");
+      store.rename(type, c.req.param("name"), body.to);
+      return c.json({ count: 1, warnings: [] });
+    });
 
-  api.delete("/:plural{nodes|groups|osimages|networks}/:name", (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    return c.json({ count: store.remove(type, [c.req.param("name")]) });
-  });
+    api.delete(`/${plural}/:name`, (c) => {
+      return c.json({ count: store.remove(type, [c.req.param("name")]) });
+    });
 
-  api.delete("/:plural{nodes|groups|osimages|networks}", (c) => {
-    const type = PLURALS[c.req.param("plural")]!;
-    const names = select(type, c.req.query("range"), c.req.query("names")?.split(",").filter(Boolean));
-    if (!names) throw new UserError("say what to remove: ?range=<noderange> or ?names=a,b (there is no remove-all)");
-    return c.json({ count: store.remove(type, names) });
-  });
+    api.delete(`/${plural}`, (c) => {
+      const names = select(type, c.req.query("range"), c.req.query("names")?.split(",").filter(Boolean));
+      if (!names) throw new UserError("say what to remove: ?range=<noderange> or ?names=a,b (there is no remove-all)");
+      return c.json({ count: store.remove(type, names) });
+    });
+  }
 
   return api;
 }

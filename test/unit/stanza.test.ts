@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatStanzas, parseStanzas } from "../../server/core/stanza.ts";
+import { type StanzaObject, formatStanzas, parseStanzas } from "../../server/core/stanza.ts";
 
 describe("stanza files", () => {
   test("default-<type> stanzas apply cumulatively to the stanzas below them", () => {
@@ -40,9 +40,9 @@ compute:
   });
 
   test("format then parse is the identity", () => {
-    const objects = [
-      { type: "node" as const, name: "n01", attrs: { groups: "all", mgt: "ipmi" } },
-      { type: "osimage" as const, name: "img", attrs: { osvers: "debian12" } },
+    const objects: StanzaObject[] = [
+      { type: "node", name: "n01", attrs: { groups: "all", mgt: "ipmi" } },
+      { type: "osimage", name: "img", attrs: { osvers: "debian12" } },
     ];
     const text = formatStanzas(objects);
     expect(text.startsWith("# <xCAT data object stanza file>\n\nn01:\n    objtype=node\n    groups=all\n    mgt=ipmi\n\n")).toBe(true);

@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "run the provd server (API; DHCP, TFTP and boot files as configured)",
+  summary: "run the provd server: the REST API over one SQLite database",
   usage: ["serve [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [--log-level LEVEL]"],
   flags: [
     ...SETTINGS.map((s) => ({ names: [s.flag], value: true, metavar: s.key === "listen" ? "HOST:PORT" : "VALUE", help: `${s.help} (env ${s.env})` })),

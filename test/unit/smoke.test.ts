@@ -1,2 +1,0 @@
-import { expect, test } from "vitest";
-test("bun runtime", () => { expect(typeof Bun.version).toBe("string"); });
