@@ -92,3 +92,61 @@ export const apiTokens = sqliteTable("api_tokens", {
   hash: text("hash").notNull().unique(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** DHCP leases, static and dynamic, kept across restarts. Keyed by client (client id, else MAC). */
+export const leases = sqliteTable(
+  "leases",
+  {
+    clientKey: text("client_key").primaryKey(),
+    mac: text("mac").notNull(),
+    ip: text("ip").notNull().unique(),
+    network: text("network"),
+    node: text("node"),
+    hostname: text("hostname"),
+    /** offered | bound | released | declined */
+    state: text("state").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("leases_mac").on(t.mac)],
+);
+
+/** Machines that asked to boot and are no node yet: enough to `chdef` them into one. */
+export const discovered = sqliteTable("discovered", {
+  mac: text("mac").primaryKey(),
+  arch: text("arch"),
+  uuid: text("uuid"),
+  vendorClass: text("vendor_class"),
+  ip: text("ip"),
+  interface: text("interface"),
+  firstSeen: integer("first_seen").notNull(),
+  lastSeen: integer("last_seen").notNull(),
+});
+
+/** Each node's boot steps (DHCP offer/ack, TFTP file, script, kernel, initrd, rootfs), for nodestat and bootlog. */
+export const bootEvents = sqliteTable(
+  "boot_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    node: text("node"),
+    mac: text("mac"),
+    kind: text("kind").notNull(),
+    detail: text("detail").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("boot_events_node_at").on(t.node, t.at), index("boot_events_mac_at").on(t.mac, t.at)],
+);
+
+/** Registered boot artifacts of an osimage (kernel, initrd, rootfs), content-addressed by sha256. */
+export const osimageArtifacts = sqliteTable(
+  "osimage_artifacts",
+  {
+    osimage: text("osimage").notNull().references(() => osimages.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    kind: text("kind").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    fileName: text("file_name").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.osimage, t.kind] })],
+);
