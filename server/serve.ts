@@ -2,13 +2,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ServeConfig } from "./core/config.ts";
-import { Inventory } from "./core/inventory.ts";
 import { createLogger } from "./core/log.ts";
-import { ObjectStore } from "./core/objects.ts";
 import { secretBoxFromKeyFile } from "./core/secret-box.ts";
+import { createServices } from "./core/services.ts";
 import { TokenStore } from "./core/tokens.ts";
 import { openDatabase } from "./db/open.ts";
-import { createApp } from "./http/app.ts";
+import { createApp, fetchWithSlashesCollapsed } from "./http/app.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunningServer {
@@ -20,11 +19,21 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(config.dataDir, "provd.db"));
-  const store = new ObjectStore(db, secretBoxFromKeyFile(join(config.dataDir, "secret.key")));
+  const services = createServices(db, {
+    secrets: secretBoxFromKeyFile(join(config.dataDir, "secret.key")),
+    blobDir: join(config.dataDir, "blobs"),
+    onError: (err) => log.error({ err }, "writing boot events failed"),
+  });
   const tokens = new TokenStore(db, config.token);
   const firstToken = tokens.ensureAdminToken();
-  const app = createApp({ inventory: new Inventory(store), tokens, log, version: VERSION });
-  const http = Bun.serve({ hostname: config.listen.host, port: config.listen.port, fetch: app.fetch });
+  const app = createApp({ services, tokens, log, version: VERSION, ipxeDir: config.ipxeDir });
+  const http = Bun.serve({
+    hostname: config.listen.host,
+    port: config.listen.port,
+    fetch: fetchWithSlashesCollapsed(app),
+    // Root filesystems are uploaded in one request.
+    maxRequestBodySize: 64 * 1024 ** 3,
+  });
   const host = http.hostname ?? config.listen.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`;
   log.info({ url, dataDir: config.dataDir, configFile: config.configFile, version: VERSION }, "provd serving");
@@ -39,6 +48,7 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
     url,
     async stop() {
       await http.stop(true);
+      services.bootLog.close();
       db.$client.close();
       log.info("provd stopped");
     },

@@ -52,13 +52,22 @@ export class ApiClient {
     return this.request<T>("DELETE", path);
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  /** Streams a body (a file upload) with extra headers. */
+  upload<T>(path: string, body: ReadableStream<Uint8Array>, size: number, headers: Record<string, string> = {}): Promise<T> {
+    return this.send<T>("PUT", path, body, { "content-type": "application/octet-stream", "content-length": String(size), ...headers });
+  }
+
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
+    return this.send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), headers);
+  }
+
+  private async send<T>(method: string, path: string, body: string | ReadableStream<Uint8Array> | undefined, extraHeaders: Record<string, string>): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
     if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
-      response = await fetch(this.settings.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(this.settings.url + path, { method, headers, body });
     } catch (e) {
       throw new UserError(
         `cannot reach the provd server at ${this.settings.url} (${(e as Error).message}): is 'provctl serve' running? Set PROVCTL_URL or --url.`,

@@ -4,15 +4,31 @@ import { VERSION } from "../version.ts";
 import { type FlagSpec, flagHelp, parseArgs } from "./args.ts";
 import { ApiClient, loadClientSettings } from "./client.ts";
 import type { Command, CommandIO } from "./command.ts";
+import { bootlog, nodediscoverls, nodestat } from "./commands/bootlog.ts";
 import { chdef } from "./commands/chdef.ts";
+import { imgimport } from "./commands/imgimport.ts";
 import { login } from "./commands/login.ts";
 import { lsdef } from "./commands/lsdef.ts";
 import { mkdef } from "./commands/mkdef.ts";
 import { nodels } from "./commands/nodels.ts";
+import { nodesetCommand } from "./commands/nodeset.ts";
 import { rmdef } from "./commands/rmdef.ts";
 import { serveCommand } from "./commands/serve.ts";
 
-export const COMMANDS: readonly Command[] = [serveCommand, mkdef, chdef, lsdef, rmdef, nodels, login];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  mkdef,
+  chdef,
+  lsdef,
+  rmdef,
+  nodels,
+  nodesetCommand,
+  imgimport,
+  nodestat,
+  bootlog,
+  nodediscoverls,
+  login,
+];
 
 const CLIENT_FLAGS: FlagSpec[] = [
   { names: ["--url"], value: true, metavar: "URL", help: "server URL (env PROVCTL_URL; default http://127.0.0.1:8640)" },

@@ -11,10 +11,17 @@ export interface ServeConfig {
   token?: string;
   logLevel: string;
   configFile?: string;
+  /** iPXE binaries served over TFTP (and HTTP for UEFI HTTP boot). */
+  ipxeDir: string;
+  /** Interfaces DHCP serves; none means DHCP is off. */
+  dhcpInterfaces: string[];
+  dhcpMode: "full" | "proxy";
+  /** TFTP address; undefined means off. */
+  tftpListen?: { host: string; port: number };
 }
 
 interface Setting {
-  key: "dataDir" | "listen" | "token" | "logLevel";
+  key: "dataDir" | "listen" | "token" | "logLevel" | "ipxeDir" | "dhcpInterfaces" | "dhcpMode" | "tftpListen";
   flag: string;
   env: string;
   file: string;
@@ -50,6 +57,36 @@ export const SETTINGS: readonly Setting[] = [
     help: "trace, debug, info, warn, error",
     default: () => "info",
   },
+  {
+    key: "dhcpInterfaces",
+    flag: "--dhcp-interfaces",
+    env: "PROVCTL_DHCP_INTERFACES",
+    file: "dhcp_interfaces",
+    help: "comma-separated interfaces to serve DHCP on (only these; none = DHCP off)",
+  },
+  {
+    key: "dhcpMode",
+    flag: "--dhcp-mode",
+    env: "PROVCTL_DHCP_MODE",
+    file: "dhcp_mode",
+    help: "full (addresses and boot) or proxy (boot info only, beside the site's DHCP server)",
+    default: () => "full",
+  },
+  {
+    key: "tftpListen",
+    flag: "--tftp-listen",
+    env: "PROVCTL_TFTP_LISTEN",
+    file: "tftp_listen",
+    help: "TFTP address:port (default 0.0.0.0:69 when DHCP is on, else off; 'off' to disable)",
+  },
+  {
+    key: "ipxeDir",
+    flag: "--ipxe-dir",
+    env: "PROVCTL_IPXE_DIR",
+    file: "ipxe_dir",
+    help: "iPXE binaries (undionly.kpxe, snponly.efi, ipxe.efi…): Debian's ipxe package",
+    default: () => "/usr/lib/ipxe",
+  },
 ];
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -65,12 +102,23 @@ export function loadServeConfig(flags: Record<string, string>, env: NodeJS.Proce
   }
   const logLevel = values.logLevel!;
   if (!LOG_LEVELS.includes(logLevel)) throw new UserError(`log level '${logLevel}': expected one of ${LOG_LEVELS.join(", ")}`);
+  const dhcpInterfaces = (values.dhcpInterfaces ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const ifname of dhcpInterfaces) {
+    if (!/^[\w.@:-]{1,15}$/.test(ifname)) throw new UserError(`dhcp interface '${ifname}' is not an interface name`);
+  }
+  const dhcpMode = values.dhcpMode!;
+  if (dhcpMode !== "full" && dhcpMode !== "proxy") throw new UserError(`dhcp mode '${dhcpMode}': expected full or proxy`);
+  const tftp = values.tftpListen ?? (dhcpInterfaces.length ? "0.0.0.0:69" : "off");
   return {
     dataDir: resolve(values.dataDir!),
     listen: parseListen(values.listen!),
     token: values.token,
     logLevel,
     configFile,
+    ipxeDir: values.ipxeDir!,
+    dhcpInterfaces,
+    dhcpMode,
+    tftpListen: tftp === "off" ? undefined : parseListen(tftp),
   };
 }
 
@@ -92,8 +140,9 @@ function readConfigFile(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (!known.has(key)) throw new UserError(`config file ${path}: unknown setting '${key}' (known: ${[...known].join(", ")})`);
-    if (typeof value !== "string") throw new UserError(`config file ${path}: '${key}' must be a string`);
-    out[key] = value;
+    if (Array.isArray(value) && value.every((v) => typeof v === "string")) out[key] = value.join(",");
+    else if (typeof value === "string") out[key] = value;
+    else throw new UserError(`config file ${path}: '${key}' must be a string`);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // The object store: nodes, groups, osimages and networks as xCAT-style attribute maps, every write in one transaction.
 import { asc, inArray } from "drizzle-orm";
-import type { Db } from "../db/open.ts";
+import { type Db, atomically } from "../db/open.ts";
 import * as schema from "../db/schema.ts";
 import { type ObjectType, CATALOG, attrSpec, canonicalAttr } from "./attributes.ts";
 import { UserError } from "./errors.ts";
@@ -43,6 +43,9 @@ type Row = Record<string, unknown>;
 const DERIVED = new Set(["members"]);
 
 export class ObjectStore {
+  /** Bumped after every committed write, so caches (the DHCP directory) know to reload. */
+  generation = 0;
+
   constructor(
     readonly db: Db,
     private readonly secrets: SecretBox,
@@ -85,7 +88,7 @@ export class ObjectStore {
   /** mkdef: create objects; with `force`, replace existing ones. All or nothing. */
   create(inputs: readonly ObjectRecord[], options: { force?: boolean } = {}): WriteResult {
     const warnings: string[] = [];
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       const memberships: Array<{ group: string; members: string[] }> = [];
       for (const type of ["group", "osimage", "network", "node"] as const) {
         const ofType = inputs.filter((i) => i.type === type);
@@ -109,13 +112,14 @@ export class ObjectStore {
       }
       this.applyMemberships(memberships);
     });
+    this.generation++;
     return { count: inputs.length, warnings };
   }
 
   /** chdef: set, add to (-p) or remove from (-m) attributes of existing objects; groups are created on first change. */
   change(inputs: readonly ObjectRecord[], mode: ChangeMode): WriteResult {
     const warnings: string[] = [];
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       const memberships: Array<{ group: string; members: string[] }> = [];
       for (const type of ["group", "osimage", "network", "node"] as const) {
         const ofType = inputs.filter((i) => i.type === type);
@@ -143,13 +147,14 @@ export class ObjectStore {
       }
       this.applyMemberships(memberships);
     });
+    this.generation++;
     return { count: inputs.length, warnings };
   }
 
   /** chdef -n: rename one object; node memberships and MACs follow. */
   rename(type: ObjectType, from: string, to: string): void {
     objectName(type, to);
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       this.get(type, [from]);
       if (this.list(type).some((r) => r.name === to)) throw new UserError(`A definition for '${to}' already exists`, 409);
       if (type === "group") {
@@ -157,15 +162,17 @@ export class ObjectStore {
       }
       this.db.update(tableOf(type)).set({ name: to, updatedAt: Date.now() }).where(inArray(tableOf(type).name, [from])).run();
     });
+    this.generation++;
   }
 
   /** rmdef. Removing a group also takes it out of its members' group lists, as xCAT does. */
   remove(type: ObjectType, names: readonly string[]): number {
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       this.get(type, names);
       this.deleteRows(type, [...names]);
       if (type === "group") this.db.delete(schema.nodeGroups).where(inArray(schema.nodeGroups.group, [...names])).run();
     });
+    this.generation++;
     return names.length;
   }
 

@@ -16,3 +16,8 @@ export function openDatabase(path: string): Db {
   applyMigrations(sqlite, migrations);
   return drizzle(sqlite, { schema }) as Db;
 }
+
+/** Runs `fn` in a transaction; nested calls become savepoints, so services can compose their writes. */
+export function atomically<T>(db: Db, fn: () => T): T {
+  return db.$client.transaction(fn)();
+}

@@ -1,26 +1,32 @@
-// The HTTP application: REST API under /api/v1 (token required) and the OpenAPI document.
+// The HTTP application: boot files for machines (/boot), the REST API under /api/v1 (token required), OpenAPI.
 import { Hono } from "hono";
 import { UserError } from "../core/errors.ts";
-import type { Inventory } from "../core/inventory.ts";
 import type { Logger } from "../core/log.ts";
+import type { Services } from "../core/services.ts";
 import type { TokenStore } from "../core/tokens.ts";
+import { bootApiRoutes } from "./api-boot.ts";
 import { objectRoutes } from "./api-objects.ts";
 import { requireToken } from "./auth.ts";
+import { bootRoutes } from "./boot-routes.ts";
 import { openApiDocument } from "./openapi.ts";
 
 export interface AppDeps {
-  inventory: Inventory;
+  services: Services;
   tokens: TokenStore;
   log: Logger;
   version: string;
+  ipxeDir?: string;
 }
 
 export function createApp(deps: AppDeps): Hono {
+  const { services } = deps;
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ ok: true, version: deps.version }));
+  app.route("/boot", bootRoutes({ ...services, ipxeDir: deps.ipxeDir }));
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(deps.version)));
   app.use("/api/v1/*", requireToken(deps.tokens));
-  app.route("/api/v1", objectRoutes(deps.inventory));
+  app.route("/api/v1", objectRoutes(services.inventory));
+  app.route("/api/v1", bootApiRoutes(services));
   app.notFound((c) => c.json({ error: `no such route: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof UserError) return c.json({ error: err.message }, err.status);
@@ -33,4 +39,14 @@ export function createApp(deps: AppDeps): Hono {
 
 function isConstraintError(err: Error): boolean {
   return (err as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT") === true;
+}
+
+/** Bun.serve's fetch: `//boot/x` is answered like `/boot/x` (a redirect broke UEFI HTTP boot elsewhere). */
+export function fetchWithSlashesCollapsed(app: Hono): (request: Request) => Response | Promise<Response> {
+  return (request) => {
+    const url = new URL(request.url);
+    if (!url.pathname.includes("//")) return app.fetch(request);
+    url.pathname = url.pathname.replace(/\/{2,}/g, "/");
+    return app.fetch(new Request(url.href, request));
+  };
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
-import { Inventory } from "../../server/core/inventory.ts";
 import { createLogger } from "../../server/core/log.ts";
-import { ObjectStore } from "../../server/core/objects.ts";
 import { secretBox } from "../../server/core/secret-box.ts";
+import { createServices } from "../../server/core/services.ts";
 import { TokenStore } from "../../server/core/tokens.ts";
 import { openDatabase } from "../../server/db/open.ts";
 import { createApp } from "../../server/http/app.ts";
@@ -13,8 +15,8 @@ const TOKEN = "test-token";
 function makeApp(configured: string | null = TOKEN) {
   const db = openDatabase(":memory:");
   const tokens = new TokenStore(db, configured ?? undefined);
-  const store = new ObjectStore(db, secretBox(randomBytes(32)));
-  const app = createApp({ inventory: new Inventory(store), tokens, log: createLogger("silent"), version: "test" });
+  const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: mkdtempSync(join(tmpdir(), "provd-blobs-")) });
+  const app = createApp({ services, tokens, log: createLogger("silent"), version: "test" });
   const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;

@@ -1,0 +1,137 @@
+// Which script a machine gets when iPXE asks, and with which kernel, initrd and arguments.
+import type { TemplateName } from "../../templates/index.ts";
+import type { BootDirectory } from "./boot-directory.ts";
+import { oneLine, renderScript } from "./boot-scripts.ts";
+import type { Inventory } from "./inventory.ts";
+import { split } from "./list-attr.ts";
+import { imageLabel } from "./nodeset.ts";
+import type { OsimageArtifacts } from "./osimage-artifacts.ts";
+
+export interface BootRequest {
+  mac: string;
+  /** http://host:port the client used to reach us. */
+  baseUrl: string;
+  /** iPXE variables the client sent, when it expanded them. */
+  uuid?: string;
+  platform?: string;
+  buildarch?: string;
+}
+
+export interface BootScript {
+  node?: string;
+  template: TemplateName;
+  script: string;
+  /** One line for the boot timeline. */
+  summary: string;
+}
+
+/** The files' URL names; the initrd's must match the `initrd=` kernel argument for EFI stubs. */
+export const ARTIFACT_FILES = { kernel: "vmlinuz", initrd: "initrd.img", rootfs: "rootfs" } as const;
+
+const RETRY_SECONDS = 5;
+
+/** Rendered scripts are reused until the next write to the database; bounded so odd clients cannot grow it. */
+const CACHE_LIMIT = 50_000;
+
+export class BootPlanner {
+  private cache = new Map<string, BootScript>();
+  private cachedGeneration = -1;
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly directory: BootDirectory,
+    private readonly artifacts: OsimageArtifacts,
+  ) {}
+
+  script(request: BootRequest): BootScript {
+    const generation = this.inventory.store.generation;
+    if (generation !== this.cachedGeneration || this.cache.size >= CACHE_LIMIT) {
+      this.cache.clear();
+      this.cachedGeneration = generation;
+    }
+    const key = `${request.mac} ${request.baseUrl}`;
+    let script = this.cache.get(key);
+    if (!script) {
+      script = this.plan(request);
+      this.cache.set(key, script);
+    }
+    return script;
+  }
+
+  private plan(request: BootRequest): BootScript {
+    const nodeName = this.directory.nodeOfMac(request.mac);
+    if (!nodeName) return this.discovery(request);
+    const [node] = this.inventory.list("node", [nodeName]);
+    const currstate = node!.attrs.currstate ?? "";
+    if (currstate === "boot") return this.simple(nodeName, "localboot", "local boot");
+    if (currstate === "shell") return this.simple(nodeName, "shell", "iPXE shell");
+    const osimage = node!.attrs.osimage;
+    if (currstate.startsWith("netboot") && osimage) {
+      const netboot = this.netboot(nodeName, osimage, node!.attrs, request);
+      if (netboot) return netboot;
+    }
+    return { node: nodeName, template: "offline", summary: "offline", script: renderScript("offline", { node: nodeName, waitSeconds: 10 }) };
+  }
+
+  /** The generated autoexec.ipxe served over TFTP: chain to this machine's script. */
+  autoexec(baseUrl: string): string {
+    return renderScript("autoexec", { scriptUrl: scriptUrl(baseUrl, "${net0/mac:hexhyp}") });
+  }
+
+  private simple(node: string, template: TemplateName, summary: string): BootScript {
+    return { node, template, summary, script: renderScript(template, { node }) };
+  }
+
+  private discovery(request: BootRequest): BootScript {
+    const script = renderScript("discovery", { mac: request.mac, pollSeconds: 30, retryUrl: scriptUrl(request.baseUrl, request.mac) });
+    return { template: "discovery", summary: "discovery (unknown machine)", script };
+  }
+
+  private netboot(node: string, osimage: string, attrs: Record<string, string>, request: BootRequest): BootScript | undefined {
+    const image = this.inventory.list("osimage").find((o) => o.name === osimage);
+    const kernel = this.artifacts.get(osimage, "kernel");
+    const initrd = this.artifacts.get(osimage, "initrd");
+    if (!image || !kernel || !initrd) return undefined;
+    const files = `${request.baseUrl}/boot/images/${encodeURIComponent(osimage)}/${encodeURIComponent(node)}`;
+    const rootfs = this.artifacts.get(osimage, "rootfs");
+    const args = [
+      image.attrs.addkcmdline,
+      ...this.groupArgs(attrs.groups),
+      this.ownArgs(node),
+      `initrd=${ARTIFACT_FILES.initrd}`,
+      `provd.node=${node}`,
+      `provd.image=${osimage}`,
+      `provd.platform=\${platform}`,
+      rootfs ? `provd.rootfs=${files}/${ARTIFACT_FILES.rootfs}` : undefined,
+      `NODE=${node}`,
+      "BOOTIF=01-${net0/mac:hexhyp}",
+    ];
+    const label = imageLabel(osimage, image.attrs);
+    const script = renderScript("netboot", {
+      node,
+      osimage,
+      label,
+      kernelUrl: `${files}/${ARTIFACT_FILES.kernel}`,
+      initrdUrl: `${files}/${ARTIFACT_FILES.initrd}`,
+      kernelArgs: oneLine(args.filter(Boolean).join(" ")),
+      retrySeconds: RETRY_SECONDS,
+    });
+    return { node, template: "netboot", summary: `netboot ${label}`, script };
+  }
+
+  /** Group arguments come before the node's own, lowest-precedence group first, so later (stronger) ones win. */
+  private groupArgs(groups: string | undefined): string[] {
+    const defined = new Map(this.inventory.store.list("group").map((g) => [g.name, g.attrs.addkcmdline]));
+    return split(groups, ",")
+      .reverse()
+      .flatMap((g) => defined.get(g) ?? []);
+  }
+
+  private ownArgs(node: string): string | undefined {
+    return this.inventory.store.get("node", [node])[0]?.attrs.addkcmdline;
+  }
+}
+
+export function scriptUrl(baseUrl: string, mac: string): string {
+  return `${baseUrl}/boot/ipxe/${mac}?uuid=\${uuid}&platform=\${platform}&buildarch=\${buildarch}`;
+}

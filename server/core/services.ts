@@ -1,0 +1,23 @@
+// provd's services over one database, wired once for the server and for tests.
+import type { Db } from "../db/open.ts";
+import { BlobStore } from "./blob-store.ts";
+import { BootDirectory } from "./boot-directory.ts";
+import { BootLog } from "./boot-log.ts";
+import { BootPlanner } from "./boot-plan.ts";
+import { Inventory } from "./inventory.ts";
+import { ObjectStore } from "./objects.ts";
+import { OsimageArtifacts } from "./osimage-artifacts.ts";
+import type { SecretBox } from "./secret-box.ts";
+
+export type Services = ReturnType<typeof createServices>;
+
+export function createServices(db: Db, options: { secrets: SecretBox; blobDir: string; onError?: (error: unknown) => void }) {
+  const store = new ObjectStore(db, options.secrets);
+  const inventory = new Inventory(store);
+  const directory = new BootDirectory(inventory);
+  const blobs = new BlobStore(options.blobDir);
+  const artifacts = new OsimageArtifacts(db, store, blobs);
+  const bootLog = new BootLog(db, options.onError);
+  const planner = new BootPlanner(inventory, directory, artifacts);
+  return { db, store, inventory, directory, blobs, artifacts, bootLog, planner };
+}

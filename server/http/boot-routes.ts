@@ -1,0 +1,74 @@
+// What booting machines fetch over HTTP: their iPXE script, and kernel/initrd/rootfs. No token: firmware has none.
+import { Hono } from "hono";
+import type { BootLog } from "../core/boot-log.ts";
+import { ARTIFACT_FILES, type BootPlanner } from "../core/boot-plan.ts";
+import type { OsimageArtifacts } from "../core/osimage-artifacts.ts";
+import { fileResponse } from "./file-response.ts";
+import { existsSync, statSync } from "node:fs";
+import { join, normalize } from "node:path";
+
+export interface BootRouteDeps {
+  planner: BootPlanner;
+  artifacts: OsimageArtifacts;
+  bootLog: BootLog;
+  /** Directory of iPXE binaries, also offered over HTTP for UEFI HTTP boot. */
+  ipxeDir?: string;
+}
+
+const KIND_OF_FILE = new Map<string, keyof typeof ARTIFACT_FILES>(
+  Object.entries(ARTIFACT_FILES).map(([kind, file]) => [file, kind as keyof typeof ARTIFACT_FILES]),
+);
+
+export function bootRoutes(deps: BootRouteDeps): Hono {
+  const boot = new Hono();
+
+  const script = (c: { req: { query(k: string): string | undefined; url: string } }, rawMac: string) => {
+    const mac = normaliseMac(rawMac);
+    if (!mac) return new Response(`#!ipxe\necho provd: '${rawMac.replace(/[^\w:.-]/g, "?")}' is not a MAC address\nexit\n`, { status: 400, headers: IPXE });
+    const request = { mac, baseUrl: new URL(c.req.url).origin, uuid: expanded(c.req.query("uuid")), platform: expanded(c.req.query("platform")), buildarch: expanded(c.req.query("buildarch")) };
+    const result = deps.planner.script(request);
+    const client = [request.platform, request.buildarch].filter(Boolean).join("/");
+    deps.bootLog.record({ node: result.node, mac, kind: "script", detail: `${result.summary}${client ? ` (${client})` : ""}` });
+    if (!result.node) deps.bootLog.discovered({ mac, uuid: request.uuid, arch: request.buildarch ?? request.platform });
+    return new Response(result.script, { headers: IPXE });
+  };
+
+  boot.get("/ipxe/:mac", (c) => script(c, c.req.param("mac")));
+  boot.get("/ipxe", (c) => script(c, c.req.query("mac") ?? ""));
+
+  boot.on(["GET", "HEAD"], "/images/:osimage/:node/:file", (c) => imageFile(c.req.raw, deps, c.req.param("osimage"), c.req.param("file"), c.req.param("node")));
+  boot.on(["GET", "HEAD"], "/images/:osimage/:file", (c) => imageFile(c.req.raw, deps, c.req.param("osimage"), c.req.param("file")));
+
+  boot.on(["GET", "HEAD"], "/ipxe-bin/:file", (c) => {
+    const name = c.req.param("file");
+    if (!deps.ipxeDir || !/^[\w.-]+$/.test(name)) return c.text("not found\n", 404);
+    const path = normalize(join(deps.ipxeDir, name));
+    if (!existsSync(path)) return c.text("not found\n", 404);
+    const size = statSync(path).size;
+    return fileResponse(c.req.raw, { path, size, etag: `${size}-${name}` });
+  });
+  return boot;
+}
+
+const IPXE = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
+
+function imageFile(request: Request, deps: BootRouteDeps, osimage: string, file: string, node?: string): Response {
+  const kind = KIND_OF_FILE.get(file);
+  const artifact = kind && deps.artifacts.get(osimage, kind);
+  if (!artifact) return new Response(`no ${file} in osimage ${osimage}\n`, { status: 404 });
+  const range = request.headers.get("range");
+  if (request.method === "GET" && (!range || range.startsWith("bytes=0-"))) {
+    deps.bootLog.record({ node, kind, detail: `${osimage} ${file} ${artifact.size} bytes` });
+  }
+  return fileResponse(request, { path: artifact.path, size: artifact.size, etag: artifact.sha256 });
+}
+
+function normaliseMac(raw: string): string | undefined {
+  const hex = raw.toLowerCase().replace(/[:\-.]/g, "");
+  return /^[0-9a-f]{12}$/.test(hex) ? hex.match(/../g)!.join(":") : undefined;
+}
+
+/** iPXE leaves `${uuid}` as is when it does not know the setting. */
+function expanded(value: string | undefined): string | undefined {
+  return value && !value.includes("${") ? value : undefined;
+}
