@@ -80,6 +80,34 @@ export function openApiDocument(version: string): object {
           responses: { "200": ok(write), ...errors },
         },
       },
+      "/api/v1/blobs": {
+        put: {
+          summary: "Upload a file (kernel, initrd, rootfs); stored under its sha256. Optional header x-sha256 is checked",
+          requestBody: { content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+          responses: { "201": ok({ type: "object", properties: { sha256: { type: "string" }, size: { type: "integer" } } }), "422": ok(error, "sha256 mismatch"), ...errors },
+        },
+      },
+      "/api/v1/osimages/{name}/artifacts": {
+        get: { summary: "An osimage's boot files", parameters: [name], responses: { "200": ok({ type: "object" }), ...errors } },
+        post: {
+          summary: "Register uploaded files as an osimage's kernel/initrd/rootfs (creates the osimage if needed), in one transaction",
+          parameters: [name],
+          requestBody: json({ type: "object", additionalProperties: false, properties: { kernel: { type: "object", properties: { sha256: { type: "string" }, fileName: { type: "string" } } }, initrd: { type: "object" }, rootfs: { type: "object" }, attrs } }),
+          responses: { "201": ok({ type: "object" }), ...errors },
+        },
+      },
+      "/api/v1/nodeset": {
+        post: {
+          summary: "Set nodes' boot state: osimage[=name], boot, shell, offline, stat (all nodes or none)",
+          requestBody: json({ type: "object", required: ["range", "state"], additionalProperties: false, properties: { range: { type: "string" }, state: { type: "string" }, files } }),
+          responses: { "200": ok({ type: "object", properties: { results: { type: "array", items: { type: "object", properties: { node: { type: "string" }, status: { type: "string" } } } } } }), ...errors },
+        },
+      },
+      "/api/v1/nodes/{name}/bootlog": { get: { summary: "A node's boot timeline", parameters: [name], responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/nodestat": {
+        post: { summary: "Latest boot step of each node", requestBody: json({ type: "object", required: ["range"], properties: { range: { type: "string" }, files } }), responses: { "200": ok({ type: "object" }), ...errors } },
+      },
+      "/api/v1/discovered": { get: { summary: "Machines that asked to boot but are no node", responses: { "200": ok({ type: "object" }), ...errors } } },
       "/api/v1/import": {
         post: {
           summary: "Create or change objects of several types in one transaction (mkdef -z / chdef -z)",

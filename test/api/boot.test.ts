@@ -20,7 +20,7 @@ async function setup() {
   const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: mkdtempSync(join(tmpdir(), "provd-boot-")) });
   const app = createApp({ services, tokens: new TokenStore(db, "t"), log: createLogger("silent"), version: "test" });
   const fetch = fetchWithSlashesCollapsed(app);
-  const get = (path: string, init: RequestInit = {}) => fetch(new Request(`http://10.77.0.1:8640${path}`, init));
+  const get = async (path: string, init: RequestInit = {}) => fetch(new Request(`http://10.77.0.1:8640${path}`, init));
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await get(path, { method, headers: { ...auth, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
