@@ -7,6 +7,7 @@ import { secretBoxFromKeyFile } from "./core/secret-box.ts";
 import { createServices } from "./core/services.ts";
 import { TokenStore } from "./core/tokens.ts";
 import { openDatabase } from "./db/open.ts";
+import { startBootNetwork } from "./boot-network.ts";
 import { createApp, fetchWithSlashesCollapsed } from "./http/app.ts";
 import { VERSION } from "./version.ts";
 
@@ -34,6 +35,12 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
     // Root filesystems are uploaded in one request.
     maxRequestBodySize: 64 * 1024 ** 3,
   });
+  const bootNetwork = await startBootNetwork(config, services, log, http.port ?? config.listen.port).catch(async (error: unknown) => {
+    await http.stop(true);
+    services.bootLog.close();
+    db.$client.close();
+    throw error;
+  });
   const host = http.hostname ?? config.listen.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`;
   log.info({ url, dataDir: config.dataDir, configFile: config.configFile, version: VERSION }, "provd serving");
@@ -47,6 +54,7 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
   return {
     url,
     async stop() {
+      await bootNetwork.stop();
       await http.stop(true);
       services.bootLog.close();
       db.$client.close();

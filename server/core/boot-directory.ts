@@ -9,6 +9,7 @@ const DEFAULT_LEASE_SECONDS = 12 * 3600;
 interface Snapshot {
   generation: number;
   hosts: Map<string, DhcpHost>;
+  nodesByIp: Map<string, string>;
   networks: DhcpNetwork[];
 }
 
@@ -30,9 +31,18 @@ export class BootDirectory implements DhcpDirectory {
     return this.current().networks.find((n) => contains(n, giaddr));
   }
 
+  isReservedIp(ip: string): boolean {
+    return this.current().nodesByIp.has(ip);
+  }
+
   /** The node a MAC belongs to, for boot events and scripts. */
   nodeOfMac(mac: string): string | undefined {
     return this.hostByMac(mac)?.node;
+  }
+
+  /** The node with this static IP, for boot events of requests that carry no MAC (TFTP). */
+  nodeOfIp(ip: string): string | undefined {
+    return this.current().nodesByIp.get(ip);
   }
 
   private current(): Snapshot {
@@ -43,12 +53,14 @@ export class BootDirectory implements DhcpDirectory {
 
   private load(generation: number): Snapshot {
     const hosts = new Map<string, DhcpHost>();
+    const nodesByIp = new Map<string, string>();
     for (const node of this.inventory.list("node")) {
       const { ip, bootfile } = node.attrs;
+      if (ip) nodesByIp.set(ip, node.name);
       for (const mac of split(node.attrs.mac, "|")) hosts.set(mac, { node: node.name, hostname: node.name, ip, bootfile });
     }
     const networks = this.inventory.list("network").flatMap((n) => toDhcpNetwork(n.name, n.attrs) ?? []);
-    return { generation, hosts, networks };
+    return { generation, hosts, nodesByIp, networks };
   }
 }
 

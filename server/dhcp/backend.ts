@@ -8,6 +8,8 @@ export interface DhcpHost {
   hostname: string;
   /** Per-node boot binary override (TFTP path, or absolute URL for HTTP boot), e.g. snp-nolacp.efi. */
   bootfile?: string;
+  /** The node may lease an address but must not network boot: it is answered with `/netboot-not-allowed`. */
+  netbootDenied?: boolean;
 }
 
 export interface DhcpNetwork {
@@ -28,9 +30,14 @@ export interface DhcpNetwork {
   leaseSeconds: number;
 }
 
+/**
+ * Hot path: called for every packet, so implementations cache and invalidate on writes. Returning the
+ * same network object until it changes lets the server reuse the option bytes it derived from it.
+ */
 export interface DhcpDirectory {
-  /** Hot path: called for every packet; implementations cache and invalidate on writes. */
   hostByMac(mac: string): DhcpHost | undefined;
+  /** Whether some node holds `ip` as its static address, so the dynamic pool must never hand it out. */
+  isReservedIp(ip: string): boolean;
   /** The network served directly on an interface (by name, or containing one of its addresses). */
   networkForInterface(ifname: string, interfaceAddress: string): DhcpNetwork | undefined;
   /** The network a relay's giaddr belongs to. */
@@ -51,7 +58,10 @@ export interface Lease {
   expiresAt: number;
 }
 
-/** Lease persistence. Implementations may batch writes, but must flush them on close(). */
+/**
+ * Lease persistence. Implementations may batch writes, but must flush them on close(). The caller keeps
+ * mutating the lease objects it passes to save(), so copy what you keep before returning.
+ */
 export interface LeaseStore {
   /** All leases at start, to warm the in-memory state. */
   loadAll(): Lease[];

@@ -70,6 +70,9 @@ export function hardwareAddress(p: Pick<DhcpPacket, "chaddr" | "hlen">): Uint8Ar
 
 /** Lower-case hex bytes joined by `:`, e.g. `52:54:00:77:00:01`. */
 export function formatHardwareAddress(bytes: Uint8Array): string {
+  const h = HEX_BYTE;
+  // Ethernet in one template: a chain of += builds a rope that every Map lookup then has to flatten.
+  if (bytes.length === 6) return `${h[bytes[0]!]}:${h[bytes[1]!]}:${h[bytes[2]!]}:${h[bytes[3]!]}:${h[bytes[4]!]}:${h[bytes[5]!]}`;
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
     if (i > 0) out += ":";
