@@ -50,3 +50,6 @@ export function wantsJson(args: ParsedArgs): boolean {
 }
 
 export const JSON_FLAG: FlagSpec = { names: ["--json"], help: "JSON output (also -o json)" };
+
+/** For commands where -o only means the output format. */
+export const OUTPUT_FLAGS: FlagSpec[] = [{ names: ["-o"], value: true, metavar: "json", help: "-o json: JSON output" }, JSON_FLAG];

@@ -39,6 +39,12 @@ const tableOf = (type: ObjectType) => TABLES[type] as unknown as typeof schema.o
 
 type Row = Record<string, unknown>;
 
+/** What one write collects across object types. */
+interface Batch {
+  warnings: string[];
+  memberships: Array<{ group: string; members: string[] }>;
+}
+
 /** Attributes that are computed, not stored. */
 const DERIVED = new Set(["members"]);
 
@@ -87,68 +93,61 @@ export class ObjectStore {
 
   /** mkdef: create objects; with `force`, replace existing ones. All or nothing. */
   create(inputs: readonly ObjectRecord[], options: { force?: boolean } = {}): WriteResult {
-    const warnings: string[] = [];
-    atomically(this.db, () => {
-      const memberships: Array<{ group: string; members: string[] }> = [];
-      for (const type of ["group", "osimage", "network", "node"] as const) {
-        const ofType = inputs.filter((i) => i.type === type);
-        if (!ofType.length) continue;
-        const existing = new Set(this.list(type).filter((r) => !r.implicit).map((r) => r.name));
-        const seen = new Set<string>();
-        const records = ofType.map((input) => {
-          const name = objectName(type, input.name);
-          if (seen.has(name)) throw new UserError(`${name} is defined twice in this request`);
-          seen.add(name);
-          if (existing.has(name) && !options.force) {
-            throw new UserError(`A definition for '${name}' already exists; use -f to replace it or chdef to change it`, 409);
-          }
-          const { attrs, members } = this.prepare(type, input.attrs, {}, "set", warnings, name);
-          if (members) memberships.push({ group: name, members });
-          return { type, name, attrs };
-        });
-        if (type === "node") requireGroups(records);
-        if (options.force) this.deleteRows(type, records.map((r) => r.name).filter((n) => existing.has(n)));
-        this.writeRecords(type, records, "insert");
-      }
-      this.applyMemberships(memberships);
+    return this.writeByType(inputs, (type, ofType, batch) => {
+      const existing = new Set(this.list(type).filter((r) => !r.implicit).map((r) => r.name));
+      const seen = new Set<string>();
+      const records = ofType.map((input) => {
+        const name = objectName(type, input.name);
+        if (seen.has(name)) throw new UserError(`${name} is defined twice in this request`);
+        seen.add(name);
+        if (existing.has(name) && !options.force) {
+          throw new UserError(`A definition for '${name}' already exists; use -f to replace it or chdef to change it`, 409);
+        }
+        return { type, name, attrs: this.prepare(type, input.attrs, {}, "set", batch, name) };
+      });
+      if (type === "node") requireGroups(records);
+      if (options.force) this.deleteRows(type, records.map((r) => r.name).filter((n) => existing.has(n)));
+      this.writeRecords(type, records, "insert");
     });
-    this.generation++;
-    return { count: inputs.length, warnings };
   }
 
   /** chdef: set, add to (-p) or remove from (-m) attributes of existing objects; groups are created on first change. */
   change(inputs: readonly ObjectRecord[], mode: ChangeMode): WriteResult {
-    const warnings: string[] = [];
+    return this.writeByType(inputs, (type, ofType, batch) => {
+      const current = new Map(this.list(type).map((r) => [r.name, r]));
+      const updates: ObjectRecord[] = [];
+      const inserts: ObjectRecord[] = [];
+      const missing: string[] = [];
+      for (const input of ofType) {
+        const name = objectName(type, input.name);
+        const old = current.get(name);
+        if (!old && type !== "group") {
+          missing.push(name);
+          continue;
+        }
+        const attrs = this.prepare(type, input.attrs, old?.attrs ?? {}, mode, batch, name);
+        (old && !old.implicit ? updates : inserts).push({ type, name, attrs });
+        current.set(name, { type, name, attrs });
+      }
+      if (missing.length) throw new UserError(`Could not find ${type} definition(s): ${missing.join(",")}`, 404);
+      if (type === "node") requireGroups(updates);
+      this.writeRecords(type, updates, "update");
+      this.writeRecords(type, inserts, "insert");
+    });
+  }
+
+  /** One transaction over a mixed batch: groups first (nodes name them), nodes last, then group member lists. */
+  private writeByType(inputs: readonly ObjectRecord[], writeType: (type: ObjectType, ofType: ObjectRecord[], batch: Batch) => void): WriteResult {
+    const batch: Batch = { warnings: [], memberships: [] };
     atomically(this.db, () => {
-      const memberships: Array<{ group: string; members: string[] }> = [];
       for (const type of ["group", "osimage", "network", "node"] as const) {
         const ofType = inputs.filter((i) => i.type === type);
-        if (!ofType.length) continue;
-        const current = new Map(this.list(type).map((r) => [r.name, r]));
-        const updates: ObjectRecord[] = [];
-        const inserts: ObjectRecord[] = [];
-        const missing: string[] = [];
-        for (const input of ofType) {
-          const name = objectName(type, input.name);
-          const old = current.get(name);
-          if (!old && type !== "group") {
-            missing.push(name);
-            continue;
-          }
-          const { attrs, members } = this.prepare(type, input.attrs, old?.attrs ?? {}, mode, warnings, name);
-          if (members) memberships.push({ group: name, members });
-          (old && !old.implicit ? updates : inserts).push({ type, name, attrs });
-          current.set(name, { type, name, attrs });
-        }
-        if (missing.length) throw new UserError(`Could not find ${type} definition(s): ${missing.join(",")}`, 404);
-        if (type === "node") requireGroups(updates);
-        this.writeRecords(type, updates, "update");
-        this.writeRecords(type, inserts, "insert");
+        if (ofType.length) writeType(type, ofType, batch);
       }
-      this.applyMemberships(memberships);
+      this.applyMemberships(batch.memberships);
     });
     this.generation++;
-    return { count: inputs.length, warnings };
+    return { count: inputs.length, warnings: batch.warnings };
   }
 
   /** chdef -n: rename one object; node memberships and MACs follow. */
@@ -177,27 +176,19 @@ export class ObjectStore {
   }
 
   /** Checks and normalises the attributes of one object, merged onto its current ones according to `mode`. */
-  private prepare(
-    type: ObjectType,
-    input: Attrs,
-    current: Attrs,
-    mode: ChangeMode,
-    warnings: string[],
-    name: string,
-  ): { attrs: Attrs; members?: string[] } {
+  private prepare(type: ObjectType, input: Attrs, current: Attrs, mode: ChangeMode, batch: Batch, name: string): Attrs {
     const attrs: Attrs = { ...current };
-    let members: string[] | undefined;
     for (const [rawName, rawValue] of Object.entries(input)) {
       if (rawName === "objtype") continue;
       const attr = canonicalAttr(type, rawName);
       if (type === "group" && attr === "members") {
-        members = split(rawValue, ",");
+        batch.memberships.push({ group: name, members: split(rawValue, ",") });
         continue;
       }
       if (DERIVED.has(attr)) continue;
       const spec = attrSpec(type, attr);
       if (!spec && !KNOWN_XCAT_ATTRS.has(attr)) {
-        warnings.push(`${name}: '${attr}' is not an attribute provd models; it is kept as a free-form attribute`);
+        batch.warnings.push(`${name}: '${attr}' is not an attribute provd models; it is kept as a free-form attribute`);
       }
       const value = rawValue.trim();
       if (mode === "set" || !spec?.separator) {
@@ -211,7 +202,7 @@ export class ObjectStore {
       if (merged) attrs[attr] = merged;
       else delete attrs[attr];
     }
-    return { attrs, members };
+    return attrs;
   }
 
   private checkValue(type: ObjectType, name: string, attr: string, value: string): string {

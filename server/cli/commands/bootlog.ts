@@ -1,13 +1,13 @@
 import { UserError } from "../../core/errors.ts";
 import type { BootEvent } from "../../core/boot-log.ts";
 import type { Command } from "../command.ts";
-import { JSON_FLAG, noderangePayload, wantsJson } from "../common.ts";
+import { OUTPUT_FLAGS, noderangePayload, wantsJson } from "../common.ts";
 
 export const bootlog: Command = {
   name: "bootlog",
   summary: "a node's boot timeline: DHCP, TFTP, script, kernel, initrd, rootfs",
   usage: ["bootlog NODE"],
-  flags: [{ names: ["-o"], value: true, metavar: "json", help: "-o json: JSON output" }, JSON_FLAG],
+  flags: OUTPUT_FLAGS,
   async run(args, io) {
     const [node, ...rest] = args.positionals;
     if (!node || rest.length) throw new UserError("bootlog: give one node name");
@@ -23,7 +23,7 @@ export const nodestat: Command = {
   name: "nodestat",
   summary: "each node's latest boot step",
   usage: ["nodestat NODERANGE"],
-  flags: [{ names: ["-o"], value: true, metavar: "json", help: "-o json: JSON output" }, JSON_FLAG],
+  flags: OUTPUT_FLAGS,
   async run(args, io) {
     const [range, ...rest] = args.positionals;
     if (!range || rest.length) throw new UserError("nodestat: give one noderange");
@@ -38,7 +38,7 @@ export const nodediscoverls: Command = {
   name: "nodediscoverls",
   summary: "machines that asked to boot but are no node yet",
   usage: ["nodediscoverls"],
-  flags: [{ names: ["-o"], value: true, metavar: "json", help: "-o json: JSON output" }, JSON_FLAG],
+  flags: OUTPUT_FLAGS,
   details: "Make one a node with: provctl mkdef NAME groups=… mac=MAC",
   async run(args, io) {
     const { machines } = await io.client().get<{ machines: Array<{ mac: string; arch?: string; uuid?: string; ip?: string; lastSeen: number }> }>("/api/v1/discovered");

@@ -1,7 +1,7 @@
 import { canonicalAttr } from "../../core/attributes.ts";
 import type { Command } from "../command.ts";
 import { isSelector } from "../args.ts";
-import { JSON_FLAG, query, wantsJson } from "../common.ts";
+import { OUTPUT_FLAGS, query, wantsJson } from "../common.ts";
 import { sourceNote } from "../format.ts";
 
 export const nodels: Command = {
@@ -11,8 +11,7 @@ export const nodels: Command = {
   flags: [
     { names: ["-H", "--with-fieldname"], help: "always print the attribute name" },
     { names: ["-b", "--inherited"], help: "say which group each inherited value comes from" },
-    { names: ["-o"], value: true, metavar: "json", help: "-o json: JSON output" },
-    JSON_FLAG,
+    ...OUTPUT_FLAGS,
   ],
   details: `Without a noderange, every node. Selectors after the noderange filter it.
 
