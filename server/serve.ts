@@ -8,6 +8,7 @@ import { createServices } from "./core/services.ts";
 import { TokenStore } from "./core/tokens.ts";
 import { openDatabase } from "./db/open.ts";
 import { startBootNetwork } from "./boot-network.ts";
+import { powerProtocols } from "./power/protocols.ts";
 import { createApp, fetchWithSlashesCollapsed } from "./http/app.ts";
 import { VERSION } from "./version.ts";
 
@@ -24,6 +25,7 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
     secrets: secretBoxFromKeyFile(join(config.dataDir, "secret.key")),
     blobDir: join(config.dataDir, "blobs"),
     onError: (err) => log.error({ err }, "writing boot events failed"),
+    power: { protocols: powerProtocols(), concurrency: config.powerConcurrency, timeoutMs: config.powerTimeoutMs, log: log.child({ component: "power" }) },
   });
   const tokens = new TokenStore(db, config.token);
   const firstToken = tokens.ensureAdminToken();

@@ -52,6 +52,30 @@ export class ApiClient {
     return this.request<T>("DELETE", path);
   }
 
+  /** The lines of a streamed (NDJSON) answer, as they arrive. */
+  async *lines(path: string): AsyncGenerator<string> {
+    const headers: Record<string, string> = { accept: "application/x-ndjson" };
+    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    let response: Response;
+    try {
+      response = await fetch(this.settings.url + path, { headers });
+    } catch (e) {
+      throw new UserError(`lost the provd server at ${this.settings.url} (${(e as Error).message})`);
+    }
+    if (!response.ok || !response.body) throw new UserError(`server answered ${response.status} for ${path}`);
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim()) yield line;
+      }
+    }
+  }
+
   /** Streams a body (a file upload) with extra headers. */
   upload<T>(path: string, body: ReadableStream<Uint8Array>, size: number, headers: Record<string, string> = {}): Promise<T> {
     return this.send<T>("PUT", path, body, { "content-type": "application/octet-stream", "content-length": String(size), ...headers });

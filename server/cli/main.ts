@@ -12,7 +12,10 @@ import { lsdef } from "./commands/lsdef.ts";
 import { mkdef } from "./commands/mkdef.ts";
 import { nodels } from "./commands/nodels.ts";
 import { nodesetCommand } from "./commands/nodeset.ts";
+import { rinstall } from "./commands/rinstall.ts";
 import { rmdef } from "./commands/rmdef.ts";
+import { rpower } from "./commands/rpower.ts";
+import { rsetboot } from "./commands/rsetboot.ts";
 import { serveCommand } from "./commands/serve.ts";
 
 export const COMMANDS: readonly Command[] = [
@@ -23,6 +26,9 @@ export const COMMANDS: readonly Command[] = [
   rmdef,
   nodels,
   nodesetCommand,
+  rpower,
+  rsetboot,
+  rinstall,
   imgimport,
   nodestat,
   bootlog,

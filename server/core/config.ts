@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { UserError } from "./errors.ts";
+import { integerIn } from "./validate.ts";
 
 export interface ServeConfig {
   dataDir: string;
@@ -18,10 +19,14 @@ export interface ServeConfig {
   dhcpMode: "full" | "proxy";
   /** TFTP address; undefined means off. */
   tftpListen?: { host: string; port: number };
+  /** BMCs worked on at once by rpower/rsetboot. */
+  powerConcurrency: number;
+  /** Budget for one node's power operation, in milliseconds. */
+  powerTimeoutMs: number;
 }
 
 interface Setting {
-  key: "dataDir" | "listen" | "token" | "logLevel" | "ipxeDir" | "dhcpInterfaces" | "dhcpMode" | "tftpListen";
+  key: "dataDir" | "listen" | "token" | "logLevel" | "ipxeDir" | "dhcpInterfaces" | "dhcpMode" | "tftpListen" | "powerConcurrency" | "powerTimeout";
   flag: string;
   env: string;
   file: string;
@@ -87,6 +92,22 @@ export const SETTINGS: readonly Setting[] = [
     help: "iPXE binaries (undionly.kpxe, snponly.efi, ipxe.efi…): Debian's ipxe package",
     default: () => "/usr/lib/ipxe",
   },
+  {
+    key: "powerConcurrency",
+    flag: "--power-concurrency",
+    env: "PROVCTL_POWER_CONCURRENCY",
+    file: "power_concurrency",
+    help: "BMCs rpower/rsetboot work on at once (one operation per BMC at a time)",
+    default: () => "256",
+  },
+  {
+    key: "powerTimeout",
+    flag: "--power-timeout",
+    env: "PROVCTL_POWER_TIMEOUT",
+    file: "power_timeout",
+    help: "seconds one node's power operation may take, retries included",
+    default: () => "10",
+  },
 ];
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -109,6 +130,9 @@ export function loadServeConfig(flags: Record<string, string>, env: NodeJS.Proce
   const dhcpMode = values.dhcpMode!;
   if (dhcpMode !== "full" && dhcpMode !== "proxy") throw new UserError(`dhcp mode '${dhcpMode}': expected full or proxy`);
   const tftp = values.tftpListen ?? (dhcpInterfaces.length ? "0.0.0.0:69" : "off");
+  const powerConcurrency = Number(integerIn("power concurrency", values.powerConcurrency!, 1, 100_000));
+  const powerTimeout = Number(values.powerTimeout);
+  if (!(powerTimeout >= 0.1 && powerTimeout <= 3600)) throw new UserError(`power timeout '${values.powerTimeout}': expected seconds from 0.1 to 3600`);
   return {
     dataDir: resolve(values.dataDir!),
     listen: parseListen(values.listen!),
@@ -119,6 +143,8 @@ export function loadServeConfig(flags: Record<string, string>, env: NodeJS.Proce
     dhcpInterfaces,
     dhcpMode,
     tftpListen: tftp === "off" ? undefined : parseListen(tftp),
+    powerConcurrency,
+    powerTimeoutMs: Math.round(powerTimeout * 1000),
   };
 }
 

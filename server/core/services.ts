@@ -8,10 +8,15 @@ import { Inventory } from "./inventory.ts";
 import { ObjectStore } from "./objects.ts";
 import { OsimageArtifacts } from "./osimage-artifacts.ts";
 import type { SecretBox } from "./secret-box.ts";
+import { PowerService, type PowerServiceOptions } from "../power/service.ts";
+import { TaskStore } from "../power/task-store.ts";
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createServices(db: Db, options: { secrets: SecretBox; blobDir: string; onError?: (error: unknown) => void }) {
+export function createServices(
+  db: Db,
+  options: { secrets: SecretBox; blobDir: string; onError?: (error: unknown) => void; power?: PowerServiceOptions },
+) {
   const store = new ObjectStore(db, options.secrets);
   const inventory = new Inventory(store);
   const directory = new BootDirectory(inventory);
@@ -19,5 +24,7 @@ export function createServices(db: Db, options: { secrets: SecretBox; blobDir: s
   const artifacts = new OsimageArtifacts(db, store, blobs);
   const bootLog = new BootLog(db, options.onError);
   const planner = new BootPlanner(inventory, directory, artifacts);
-  return { db, store, inventory, directory, blobs, artifacts, bootLog, planner };
+  const tasks = new TaskStore(db);
+  const power = new PowerService(inventory, tasks, options.power ?? { protocols: {}, concurrency: 256, timeoutMs: 10_000 });
+  return { db, store, inventory, directory, blobs, artifacts, bootLog, planner, tasks, power };
 }

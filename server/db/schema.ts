@@ -150,3 +150,27 @@ export const osimageArtifacts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.osimage, t.kind] })],
 );
+
+/** Power and boot-device requests (rpower, rsetboot) with each node's outcome, readable while they run. */
+export const tasks = sqliteTable("tasks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** e.g. "rpower boot", "rsetboot net -p" */
+  command: text("command").notNull(),
+  nodeCount: integer("node_count").notNull(),
+  /** running | done | interrupted */
+  state: text("state").notNull(),
+  createdAt: integer("created_at").notNull(),
+  finishedAt: integer("finished_at"),
+});
+
+export const taskResults = sqliteTable(
+  "task_results",
+  {
+    taskId: integer("task_id").notNull().references(() => tasks.id, { onDelete: "cascade" }),
+    node: text("node").notNull(),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    message: text("message").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.node] })],
+);

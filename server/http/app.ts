@@ -6,6 +6,7 @@ import type { Services } from "../core/services.ts";
 import type { TokenStore } from "../core/tokens.ts";
 import { bootApiRoutes } from "./api-boot.ts";
 import { objectRoutes } from "./api-objects.ts";
+import { powerRoutes } from "./api-power.ts";
 import { requireToken } from "./auth.ts";
 import { bootRoutes } from "./boot-routes.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use("/api/v1/*", requireToken(deps.tokens));
   app.route("/api/v1", objectRoutes(services.inventory));
   app.route("/api/v1", bootApiRoutes(services));
+  app.route("/api/v1", powerRoutes(services));
   app.notFound((c) => c.json({ error: `no such route: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof UserError) return c.json({ error: err.message }, err.status);
