@@ -29,7 +29,9 @@ export async function startBootNetwork(config: ServeConfig, services: Services, 
     );
   }
   try {
-    if (config.tftpListen) network.tftp = await startTftp(config, services, log, httpPort);
+    // TFTP requests carry no MAC: the node is the one with this static IP, or the one leased it.
+    const nodeOfIp = (ip: string) => services.directory.nodeOfIp(ip) ?? network.dhcp?.leases.atAddress(ip)?.node;
+    if (config.tftpListen) network.tftp = await startTftp(config, services, log, httpPort, nodeOfIp);
     if (config.dhcpInterfaces.length) {
       network.dhcp = await startDhcp(config, services, log, httpPort);
       network.ra = startRouterAdvertiser({ interfaces: config.dhcpInterfaces, log: log.child({ component: "ra" }) });
@@ -66,7 +68,13 @@ async function startDhcp(config: ServeConfig, services: Services, log: Logger, h
   return server;
 }
 
-async function startTftp(config: ServeConfig, services: Services, log: Logger, httpPort: number): Promise<TftpServer> {
+async function startTftp(
+  config: ServeConfig,
+  services: Services,
+  log: Logger,
+  httpPort: number,
+  nodeOfIp: (ip: string) => string | undefined,
+): Promise<TftpServer> {
   const tftpLog = log.child({ component: "tftp" });
   const ipxeFiles = cachedSources(fileSourceUnder(config.ipxeDir));
   // iPXE resolves ${next-server} itself: one autoexec.ipxe serves every interface.
@@ -77,7 +85,7 @@ async function startTftp(config: ServeConfig, services: Services, log: Logger, h
     log: tftpLog,
     resolve: async (path, client) => {
       const name = path.replaceAll("\\", "/").replace(/^\/+/, "");
-      services.bootLog.record({ node: services.directory.nodeOfIp(client.address), kind: "tftp", detail: `${name} to ${client.address}` });
+      services.bootLog.record({ node: nodeOfIp(client.address), kind: "tftp", detail: `${name} to ${client.address}` });
       if (name === "autoexec.ipxe" || name.endsWith("/autoexec.ipxe")) return autoexec;
       return ipxeFiles(path, client);
     },
