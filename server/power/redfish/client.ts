@@ -1,5 +1,4 @@
 // Authenticated Redfish requests: credentials on every request and one fresh login when a session was dropped.
-import { BmcError } from "../driver.ts";
 import type { Authenticator } from "./auth.ts";
 import { answerError, expectObject } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
@@ -20,17 +19,20 @@ export class RedfishClient {
   async send(request: RedfishRequest): Promise<RedfishAnswer> {
     const first = await this.transport.send(this.withAuth(request));
     if (first.status !== 401) return first;
-    if (await this.auth.renew()) {
-      const second = await this.transport.send(this.withAuth(request));
-      if (second.status !== 401) return second;
-      throw new BmcError("auth", answerError(`${request.method} ${request.path} (after a fresh login)`, second).message);
-    }
-    throw answerError(`${request.method} ${request.path}`, first);
+    const what = `${request.method} ${request.path}`;
+    if (!(await this.auth.renew())) throw answerError(what, first);
+    const second = await this.transport.send(this.withAuth(request));
+    if (second.status === 401) throw answerError(`${what} (after a fresh login)`, second);
+    return second;
   }
 
   /** GET that must answer with a JSON object. */
   async get(path: string): Promise<RedfishDocument> {
     const answer = await this.send({ method: "GET", path });
     return { doc: expectObject(`GET ${path}`, answer), answer };
+  }
+
+  private withAuth(request: RedfishRequest): RedfishRequest {
+    return { ...request, headers: { ...request.headers, ...this.auth.headers() } };
   }
 }
