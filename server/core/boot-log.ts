@@ -1,5 +1,6 @@
 // Each node's boot timeline (DHCP, TFTP, script, kernel, initrd, rootfs) and the machines that asked to boot unknown.
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Statement } from "bun:sqlite";
+import { desc, eq, inArray, sql } from "drizzle-orm";
 import { type Db, atomically } from "../db/open.ts";
 import { bootEvents, discovered } from "../db/schema.ts";
 import { WriteBehind } from "../db/write-behind.ts";
@@ -23,6 +24,10 @@ export interface DiscoveredMachine {
 
 /** Events kept per node; older ones are pruned. */
 const KEEP_PER_NODE = 500;
+/** New events of a node between two prunes: a node keeps at most KEEP_PER_NODE + PRUNE_EVERY. */
+const PRUNE_EVERY = 100;
+/** A repeat of the same event within this time (a client hammering one URL) is not recorded again. */
+const REPEAT_MS = 1000;
 
 export class BootLog {
   private readonly events: WriteBehind<BootEvent>;
@@ -36,8 +41,17 @@ export class BootLog {
     this.machines = new WriteBehind((items) => this.writeMachines(items), 100, onError);
   }
 
+  /** When each distinct event was last written, to drop a client's rapid repeats. */
+  private lastWritten = new Map<string, number>();
+
   record(event: Omit<BootEvent, "at">): void {
-    this.events.push({ ...event, at: Date.now() });
+    const at = Date.now();
+    const key = `${event.node ?? ""} ${event.mac ?? ""} ${event.kind} ${event.detail}`;
+    const last = this.lastWritten.get(key);
+    if (last !== undefined && at - last < REPEAT_MS) return;
+    if (this.lastWritten.size >= 100_000) this.lastWritten.clear();
+    this.lastWritten.set(key, at);
+    this.events.push({ ...event, at });
   }
 
   discovered(machine: DiscoveredMachine): void {
@@ -87,17 +101,29 @@ export class BootLog {
     this.flush();
   }
 
+  // Hot path: statements prepared once (drizzle re-prepares its SQL each time), and a node's old events pruned once per
+  // PRUNE_EVERY new ones rather than on every flush.
+  private insertEvent?: Statement;
+  private pruneNode?: Statement;
+  private sincePrune = new Map<string, number>();
+
   private writeEvents(items: BootEvent[]): void {
+    const sqlite = this.db.$client;
+    const insert = (this.insertEvent ??= sqlite.prepare("INSERT INTO boot_events (node, mac, kind, detail, at) VALUES (?, ?, ?, ?, ?)"));
+    const prune = (this.pruneNode ??= sqlite.prepare(
+      "DELETE FROM boot_events WHERE node = ?1 AND id <= (SELECT id FROM boot_events WHERE node = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    ));
     atomically(this.db, () => {
-      const tx = this.db;
-      for (let i = 0; i < items.length; i += 500) {
-        tx.insert(bootEvents)
-          .values(items.slice(i, i + 500).map((e) => ({ node: e.node ?? null, mac: e.mac ?? null, kind: e.kind, detail: e.detail, at: e.at })))
-          .run();
-      }
-      for (const node of new Set(items.flatMap((e) => (e.node ? [e.node] : [])))) {
-        const cutoff = tx.select({ id: bootEvents.id }).from(bootEvents).where(eq(bootEvents.node, node)).orderBy(desc(bootEvents.id)).limit(1).offset(KEEP_PER_NODE).get();
-        if (cutoff) tx.delete(bootEvents).where(and(eq(bootEvents.node, node), lt(bootEvents.id, cutoff.id + 1))).run();
+      for (const e of items) insert.run(e.node ?? null, e.mac ?? null, e.kind, e.detail, e.at);
+      const counts = new Map<string, number>();
+      for (const e of items) if (e.node) counts.set(e.node, (counts.get(e.node) ?? 0) + 1);
+      for (const [node, n] of counts) {
+        // Unknown since start: prune on first sight, then every PRUNE_EVERY events.
+        const since = (this.sincePrune.get(node) ?? PRUNE_EVERY) + n;
+        if (since >= PRUNE_EVERY) {
+          prune.run(node, KEEP_PER_NODE);
+          this.sincePrune.set(node, 0);
+        } else this.sincePrune.set(node, since);
       }
     });
   }

@@ -5,7 +5,7 @@ import { oneLine, renderScript } from "./boot-scripts.ts";
 import type { Inventory } from "./inventory.ts";
 import { split } from "./list-attr.ts";
 import { imageLabel } from "./nodeset.ts";
-import type { OsimageArtifacts } from "./osimage-artifacts.ts";
+import type { Artifact, OsimageArtifacts } from "./osimage-artifacts.ts";
 
 export interface BootRequest {
   mac: string;
@@ -33,9 +33,17 @@ const RETRY_SECONDS = 5;
 /** Rendered scripts are reused until the next write to the database; bounded so odd clients cannot grow it. */
 const CACHE_LIMIT = 50_000;
 
+interface PlanSnapshot {
+  nodes: Map<string, { attrs: Record<string, string>; own?: string }>;
+  images: Map<string, Record<string, string>>;
+  groupArgs: Map<string, string | undefined>;
+  artifacts: Map<string, Artifact[]>;
+}
+
 export class BootPlanner {
   private cache = new Map<string, BootScript>();
   private cachedGeneration = -1;
+  private snapshot?: PlanSnapshot;
 
   constructor(
     private readonly inventory: Inventory,
@@ -48,6 +56,7 @@ export class BootPlanner {
     if (generation !== this.cachedGeneration || this.cache.size >= CACHE_LIMIT) {
       this.cache.clear();
       this.cachedGeneration = generation;
+      this.snapshot = undefined;
     }
     const key = `${request.mac} ${request.baseUrl}`;
     let script = this.cache.get(key);
@@ -61,7 +70,7 @@ export class BootPlanner {
   private plan(request: BootRequest): BootScript {
     const nodeName = this.directory.nodeOfMac(request.mac);
     if (!nodeName) return this.discovery(request);
-    const [node] = this.inventory.list("node", [nodeName]);
+    const node = this.snap().nodes.get(nodeName);
     const currstate = node!.attrs.currstate ?? "";
     if (currstate === "boot") return this.simple(nodeName, "localboot", "local boot");
     if (currstate === "shell") return this.simple(nodeName, "shell", "iPXE shell");
@@ -71,6 +80,23 @@ export class BootPlanner {
       if (netboot) return netboot;
     }
     return { node: nodeName, template: "offline", summary: "offline", script: renderScript("offline", { node: nodeName, waitSeconds: 10 }) };
+  }
+
+  /** What scripts are made from, loaded once per generation: a cache miss then costs no query. */
+  private snap(): PlanSnapshot {
+    if (this.snapshot) return this.snapshot;
+    const own = new Map(this.inventory.store.list("node").map((n) => [n.name, n.attrs.addkcmdline]));
+    const nodes = new Map(this.inventory.list("node").map((n) => [n.name, { attrs: n.attrs, own: own.get(n.name) }]));
+    const images = new Map(this.inventory.list("osimage").map((o) => [o.name, o.attrs]));
+    const groupArgs = new Map(this.inventory.store.list("group").map((g) => [g.name, g.attrs.addkcmdline]));
+    this.snapshot = { nodes, images, groupArgs, artifacts: new Map() };
+    return this.snapshot;
+  }
+
+  private loadArtifacts(osimage: string): Artifact[] {
+    const list = this.artifacts.list(osimage);
+    this.snap().artifacts.set(osimage, list);
+    return list;
   }
 
   /** The generated autoexec.ipxe served over TFTP: chain to this machine's script. */
@@ -88,12 +114,14 @@ export class BootPlanner {
   }
 
   private netboot(node: string, osimage: string, attrs: Record<string, string>, request: BootRequest): BootScript | undefined {
-    const image = this.inventory.list("osimage").find((o) => o.name === osimage);
-    const kernel = this.artifacts.get(osimage, "kernel");
-    const initrd = this.artifacts.get(osimage, "initrd");
+    const imageAttrs = this.snap().images.get(osimage);
+    const image = imageAttrs && { attrs: imageAttrs };
+    const imageFiles = this.snap().artifacts.get(osimage) ?? this.loadArtifacts(osimage);
+    const kernel = imageFiles.find((a) => a.kind === "kernel");
+    const initrd = imageFiles.find((a) => a.kind === "initrd");
     if (!image || !kernel || !initrd) return undefined;
     const files = `${request.baseUrl}/boot/images/${encodeURIComponent(osimage)}/${encodeURIComponent(node)}`;
-    const rootfs = this.artifacts.get(osimage, "rootfs");
+    const rootfs = imageFiles.find((a) => a.kind === "rootfs");
     const args = [
       image.attrs.addkcmdline,
       ...this.groupArgs(attrs.groups),
@@ -121,14 +149,14 @@ export class BootPlanner {
 
   /** Group arguments come before the node's own, lowest-precedence group first, so later (stronger) ones win. */
   private groupArgs(groups: string | undefined): string[] {
-    const defined = new Map(this.inventory.store.list("group").map((g) => [g.name, g.attrs.addkcmdline]));
+    const defined = this.snap().groupArgs;
     return split(groups, ",")
       .reverse()
       .flatMap((g) => defined.get(g) ?? []);
   }
 
   private ownArgs(node: string): string | undefined {
-    return this.inventory.store.get("node", [node])[0]?.attrs.addkcmdline;
+    return this.snap().nodes.get(node)?.own;
   }
 }
 

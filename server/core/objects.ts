@@ -66,9 +66,20 @@ export class ObjectStore {
     return records;
   }
 
-  /** The named objects; unknown names are an error listing them all. */
+  /** The named objects, read alone (not the whole table); unknown names are an error listing them all. */
   get(type: ObjectType, names: readonly string[]): ObjectRecord[] {
-    const byName = new Map(this.list(type).map((r) => [r.name, r]));
+    if (type === "group") return this.pick(this.list(type), names, type);
+    const rows: Row[] = [];
+    for (let i = 0; i < names.length; i += 500) {
+      rows.push(...(this.db.select().from(tableOf(type)).where(inArray(tableOf(type).name, names.slice(i, i + 500))).all() as Row[]));
+    }
+    const records = rows.map((row) => ({ type, name: row.name as string, attrs: rowToAttrs(type, row) }));
+    if (type === "node") this.attachNodeLists(records, names);
+    return this.pick(records, names, type);
+  }
+
+  private pick(records: ObjectRecord[], names: readonly string[], type: ObjectType): ObjectRecord[] {
+    const byName = new Map(records.map((r) => [r.name, r]));
     const missing = names.filter((n) => !byName.has(n));
     if (missing.length) throw new UserError(`Could not find ${type} definition(s): ${missing.join(",")}`, 404);
     return names.map((n) => byName.get(n)!);
@@ -313,18 +324,29 @@ export class ObjectStore {
     if (names.length) this.db.delete(tableOf(type)).where(inArray(tableOf(type).name, names)).run();
   }
 
-  private attachNodeLists(records: ObjectRecord[]): void {
+  /** Adds groups and MACs from their tables; `only` limits the read to those nodes. */
+  private attachNodeLists(records: ObjectRecord[], only?: readonly string[]): void {
     const byName = new Map(records.map((r) => [r.name, r]));
-    const groupRows = this.db.select().from(schema.nodeGroups).orderBy(asc(schema.nodeGroups.position)).all();
+    const groupRows = only ? this.rowsFor(schema.nodeGroups, only) : this.db.select().from(schema.nodeGroups).all();
+    groupRows.sort((a, b) => a.position - b.position);
     for (const row of groupRows) {
       const attrs = byName.get(row.node)?.attrs;
       if (attrs) attrs.groups = attrs.groups ? `${attrs.groups},${row.group}` : row.group;
     }
-    const macRows = this.db.select().from(schema.nodeMacs).orderBy(asc(schema.nodeMacs.position)).all();
+    const macRows = only ? this.rowsFor(schema.nodeMacs, only) : this.db.select().from(schema.nodeMacs).all();
+    macRows.sort((a, b) => a.position - b.position);
     for (const row of macRows) {
       const attrs = byName.get(row.node)?.attrs;
       if (attrs) attrs.mac = attrs.mac ? `${attrs.mac}|${row.mac}` : row.mac;
     }
+  }
+
+  private rowsFor<T extends typeof schema.nodeGroups | typeof schema.nodeMacs>(table: T, nodes: readonly string[]): Array<T["$inferSelect"]> {
+    const rows: Array<T["$inferSelect"]> = [];
+    for (let i = 0; i < nodes.length; i += 500) {
+      rows.push(...(this.db.select().from(table as typeof schema.nodeMacs).where(inArray(table.node, nodes.slice(i, i + 500))).all() as Array<T["$inferSelect"]>));
+    }
+    return rows;
   }
 
   /** Groups named by nodes but never defined still exist for xCAT; they carry no attributes. */

@@ -46,8 +46,12 @@ function isConstraintError(err: Error): boolean {
 /** Bun.serve's fetch: `//boot/x` is answered like `/boot/x` (a redirect broke UEFI HTTP boot elsewhere). */
 export function fetchWithSlashesCollapsed(app: Hono): (request: Request) => Response | Promise<Response> {
   return (request) => {
-    const url = new URL(request.url);
-    if (!url.pathname.includes("//")) return app.fetch(request);
+    // Look for "//" in the path without parsing the URL (request.url is absolute: scheme://host/path).
+    const raw = request.url;
+    const path = raw.indexOf("/", raw.indexOf("//") + 2);
+    const end = raw.indexOf("?", path);
+    if (path < 0 || !raw.slice(path, end < 0 ? undefined : end).includes("//")) return app.fetch(request);
+    const url = new URL(raw);
     url.pathname = url.pathname.replace(/\/{2,}/g, "/");
     return app.fetch(new Request(url.href, request));
   };

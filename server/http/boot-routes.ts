@@ -25,12 +25,18 @@ export function bootRoutes(deps: BootRouteDeps): Hono {
   const script = (c: { req: { query(k: string): string | undefined; url: string } }, rawMac: string) => {
     const mac = normaliseMac(rawMac);
     if (!mac) return new Response(`#!ipxe\necho provd: '${rawMac.replace(/[^\w:.-]/g, "?")}' is not a MAC address\nexit\n`, { status: 400, headers: IPXE });
-    const request = { mac, baseUrl: new URL(c.req.url).origin, uuid: expanded(c.req.query("uuid")), platform: expanded(c.req.query("platform")), buildarch: expanded(c.req.query("buildarch")) };
+    const url = c.req.url;
+    const q = url.indexOf("?");
+    const params = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
+    const param = (k: string) => expanded(params?.get(k) ?? undefined);
+    const request = { mac, baseUrl: originOf(url), uuid: param("uuid"), platform: param("platform"), buildarch: param("buildarch") };
     const result = deps.planner.script(request);
     const client = [request.platform, request.buildarch].filter(Boolean).join("/");
     deps.bootLog.record({ node: result.node, mac, kind: "script", detail: `${result.summary}${client ? ` (${client})` : ""}` });
     if (!result.node) deps.bootLog.discovered({ mac, uuid: request.uuid, arch: request.buildarch ?? request.platform });
-    return new Response(result.script, { headers: IPXE });
+    let body = BODIES.get(result);
+    if (!body) BODIES.set(result, (body = new TextEncoder().encode(result.script)));
+    return new Response(body, { headers: IPXE_HEADERS });
   };
 
   boot.get("/ipxe/:mac", (c) => script(c, c.req.param("mac")));
@@ -51,6 +57,16 @@ export function bootRoutes(deps: BootRouteDeps): Hono {
 }
 
 const IPXE = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
+// The script path is hot (a boot storm): headers built once, bodies encoded once per cached script, no URL parsing.
+const IPXE_HEADERS = new Headers(IPXE);
+const BODIES = new WeakMap<object, Uint8Array>();
+const MACS = new Map<string, string | undefined>();
+
+/** request.url is absolute and normalised by the server: its origin ends at the first "/" after "//". */
+function originOf(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? url : url.slice(0, slash);
+}
 
 function imageFile(request: Request, deps: BootRouteDeps, osimage: string, file: string, node?: string): Response {
   const kind = KIND_OF_FILE.get(file);
@@ -64,6 +80,14 @@ function imageFile(request: Request, deps: BootRouteDeps, osimage: string, file:
 }
 
 function normaliseMac(raw: string): string | undefined {
+  if (MACS.has(raw)) return MACS.get(raw);
+  if (MACS.size >= 100_000) MACS.clear();
+  const mac = parseMac(raw);
+  MACS.set(raw, mac);
+  return mac;
+}
+
+function parseMac(raw: string): string | undefined {
   const hex = raw.toLowerCase().replace(/[:\-.]/g, "");
   return /^[0-9a-f]{12}$/.test(hex) ? hex.match(/../g)!.join(":") : undefined;
 }

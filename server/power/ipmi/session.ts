@@ -1,0 +1,164 @@
+// An active RMCP+ session with one BMC: opened (socket, login, administrator privilege), used for one
+// request at a time, and always closed with Close Session, also when the caller's signal aborts.
+import type { BmcTarget } from "../driver.ts";
+import { BmcError } from "../driver.ts";
+import { abortError } from "./abort.ts";
+import { AuthAlgorithm } from "./algorithms.ts";
+import { u32le } from "./bytes.ts";
+import { Channel, type RetryPolicy } from "./channel.ts";
+import { completionCodeText } from "./codes.ts";
+import { type CipherSuiteId, type Session, PRIVILEGE_ADMINISTRATOR, logIn } from "./handshake.ts";
+import { type IpmiRequest, type IpmiResponse, NetFn, answers, decodeResponse, encodeRequest } from "./message.ts";
+import { credentialsOf } from "./credentials.ts";
+import { decodeSessionPacket, encodeSessionPacket } from "./session-packet.ts";
+import type { Slots } from "./slots.ts";
+
+export const IPMI_PORT = 623;
+
+export interface SessionOptions {
+  readonly retry: RetryPolicy;
+  /** Close Session gets its own short budget: the caller's may be spent already. */
+  readonly closeRetry: RetryPolicy;
+  readonly cipherSuites: readonly CipherSuiteId[];
+  readonly slots: Slots;
+}
+
+/** Command-specific completion codes (0x80–0xBE), named per command. */
+export type CommandCodes = Readonly<Record<number, string>>;
+
+const SET_PRIVILEGE_CODES: CommandCodes = {
+  0x80: "requested level not available for this user",
+  0x81: "requested level exceeds the channel or user privilege limit",
+};
+
+export class IpmiSession {
+  private sequence = 0;
+  private rqSeq = 0;
+  /** Inbound session sequence numbers already accepted: a replayed reply is dropped. */
+  private readonly seen = new Set<number>();
+  /** Requests run one after another; close() queues behind whatever is in flight. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private readonly onAbort = (): void => void this.close();
+
+  private constructor(
+    private readonly channel: Channel,
+    private readonly session: Session,
+    private readonly signal: AbortSignal,
+    private readonly options: SessionOptions,
+    private readonly releaseSlot: () => void,
+  ) {}
+
+  static async open(target: BmcTarget, signal: AbortSignal, options: SessionOptions): Promise<IpmiSession> {
+    const credentials = credentialsOf(target);
+    const port = target.port ?? IPMI_PORT;
+    const release = await options.slots.acquire(signal, `opening an IPMI session to ${target.host}:${port}`);
+    let channel: Channel | undefined;
+    let session: Session;
+    try {
+      channel = await Channel.open(target.host, port, signal);
+      session = await logIn(channel, credentials, { policy: options.retry, cipherSuites: options.cipherSuites, signal });
+    } catch (error) {
+      channel?.close();
+      release();
+      throw error;
+    }
+    const active = new IpmiSession(channel, session, signal, options, release);
+    signal.addEventListener("abort", active.onAbort, { once: true });
+    try {
+      await active.setAdministrator(credentials.user);
+    } catch (error) {
+      await active.close();
+      throw error;
+    }
+    return active;
+  }
+
+  get peer(): string {
+    return this.channel.peer;
+  }
+
+  get cipherSuite(): CipherSuiteId {
+    return this.session.algorithms.auth === AuthAlgorithm.hmacSha256 ? 17 : 3;
+  }
+
+  /** Sends `request` and returns the response data; a non-zero completion code is a BmcError "refused". */
+  async command(request: IpmiRequest, what: string, codes?: CommandCodes): Promise<Uint8Array> {
+    const response = await this.request(request, what);
+    if (response.completionCode !== 0) {
+      throw new BmcError("refused", `${this.peer} refused ${what}: completion code ${completionCodeText(response.completionCode, codes)}`);
+    }
+    return response.data;
+  }
+
+  request(request: IpmiRequest, what: string): Promise<IpmiResponse> {
+    if (this.closing !== undefined) {
+      const closed = this.signal.aborted ? abortError(this.signal, `${what} to ${this.peer}`) : new BmcError("protocol", `${what}: the session to ${this.peer} is closed`);
+      return Promise.reject(closed);
+    }
+    return this.enqueue(() => this.send(request, what, this.signal, this.options.retry));
+  }
+
+  /** Close Session, then the socket; never throws, and only the first call does anything. */
+  close(): Promise<void> {
+    this.closing ??= this.enqueue(async () => {
+      this.signal.removeEventListener("abort", this.onAbort);
+      try {
+        const request = { netFn: NetFn.app, cmd: 0x3c, data: u32le(this.session.bmcSessionId) };
+        await this.send(request, "Close Session", new AbortController().signal, this.options.closeRetry);
+      } catch {
+        // The BMC drops the session at its own timeout.
+      } finally {
+        this.channel.close();
+        this.releaseSlot();
+      }
+    });
+    return this.closing;
+  }
+
+  private async setAdministrator(user: string): Promise<void> {
+    const request = { netFn: NetFn.app, cmd: 0x3b, data: Uint8Array.of(PRIVILEGE_ADMINISTRATOR) };
+    try {
+      await this.command(request, "Set Session Privilege Level (administrator)", SET_PRIVILEGE_CODES);
+    } catch (error) {
+      if (error instanceof BmcError && error.kind === "refused") {
+        throw new BmcError("auth", `user "${user}" cannot have administrator privilege: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(request: IpmiRequest, what: string, signal: AbortSignal, policy: RetryPolicy): Promise<IpmiResponse> {
+    if (signal.aborted) throw abortError(signal, `${what} to ${this.peer}`);
+    this.rqSeq = (this.rqSeq + 1) & 0x3f;
+    const rqSeq = this.rqSeq;
+    const message = encodeRequest(request, rqSeq);
+    return this.channel.exchange({
+      // A retransmission keeps rqSeq, so the BMC can recognise a duplicate, but needs a new sequence number.
+      build: () => encodeSessionPacket(this.session.keys, this.session.bmcSessionId, this.nextSequence(), message),
+      accept: (datagram) => {
+        const packet = decodeSessionPacket(this.session.keys, this.session.consoleSessionId, datagram);
+        if (this.seen.has(packet.sequence)) throw new BmcError("protocol", `replayed session sequence number ${packet.sequence}`);
+        const response = decodeResponse(packet.message);
+        if (!answers(response, request, rqSeq)) throw new BmcError("protocol", "reply to an earlier request");
+        this.seen.add(packet.sequence);
+        return response;
+      },
+      policy,
+      signal,
+      what: `answer to ${what}`,
+    });
+  }
+
+  private nextSequence(): number {
+    // Starts at 1; 0 means "no session" and the counter must not wrap back to it.
+    this.sequence = this.sequence >= 0xffffffff ? 1 : this.sequence + 1;
+    return this.sequence;
+  }
+}
