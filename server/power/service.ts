@@ -65,12 +65,11 @@ export class PowerService {
 /** xCAT semantics (xcat.md §3): "on" when already on sends nothing; boot = on if off, else reset. */
 async function perform(driver: PowerDriver, request: PowerRequest): Promise<string> {
   if (request.kind === "rsetboot") {
-    if (request.device !== "stat") {
-      const device = request.device === "default" ? "none" : request.device;
-      await driver.setBootOverride({ device, persistent: request.persistent, uefi: request.uefi });
-      if (device === "none") return "BIOS default";
-    }
-    return bootLabel(await driver.getBootOverride());
+    if (request.device === "stat") return bootLabel(await driver.getBootOverride());
+    const device = request.device === "default" ? "none" : request.device;
+    await driver.setBootOverride({ device, persistent: request.persistent, uefi: request.uefi });
+    // What was set, as xCAT prints it: some BMCs (ipmi_sim) read back the device without its valid bit.
+    return device === "none" ? "BIOS default" : bootLabel({ device, persistent: request.persistent, uefi: request.uefi });
   }
   const verb = request.verb;
   if (verb === "stat" || verb === "state" || verb === "status") return driver.powerState();

@@ -17,6 +17,9 @@ export interface Algorithms {
   readonly confidentiality: ConfidentialityAlgorithmId;
 }
 
+/** The cipher suites provd offers: 3 (SHA1) and 17 (SHA256), both with AES-CBC-128. */
+export type CipherSuiteId = 3 | 17;
+
 export const CIPHER_SUITE_3: Algorithms = {
   auth: AuthAlgorithm.hmacSha1,
   integrity: IntegrityAlgorithm.hmacSha1_96,
@@ -28,6 +31,10 @@ export const CIPHER_SUITE_17: Algorithms = {
   integrity: IntegrityAlgorithm.hmacSha256_128,
   confidentiality: ConfidentialityAlgorithm.aesCbc128,
 };
+
+export function cipherSuite(id: CipherSuiteId): Algorithms {
+  return id === 17 ? CIPHER_SUITE_17 : CIPHER_SUITE_3;
+}
 
 export type Hash = "sha1" | "sha256";
 

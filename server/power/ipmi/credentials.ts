@@ -1,10 +1,16 @@
 // A BmcTarget's user and password as RAKP carries them: the name in at most 16 bytes, the password
 // (Kuid) in at most 20 (IPMI 2.0 §13.31). Longer ones cannot log in, so say so before sending anything.
 import { type BmcTarget, BmcError } from "../driver.ts";
-import type { Credentials } from "./handshake.ts";
 import { MAX_USERNAME_BYTES } from "./handshake-codec.ts";
 
 const MAX_PASSWORD_BYTES = 20;
+
+export interface Credentials {
+  /** For messages. */
+  readonly user: string;
+  readonly username: Uint8Array;
+  readonly password: Uint8Array;
+}
 const utf8 = new TextEncoder();
 
 export function credentialsOf(target: BmcTarget): Credentials {

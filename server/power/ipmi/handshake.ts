@@ -5,21 +5,13 @@
 // ipmitool does: the BMC may have dropped the half-built session.
 import { randomBytes } from "node:crypto";
 import { BmcError } from "../driver.ts";
-import {
-  type Algorithms,
-  CIPHER_SUITE_17,
-  CIPHER_SUITE_3,
-  authCodeLength,
-  describeAlgorithms,
-  rakp4IcvLength,
-} from "./algorithms.ts";
+import { type Algorithms, type CipherSuiteId, authCodeLength, cipherSuite, rakp4IcvLength } from "./algorithms.ts";
+import type { Credentials } from "./credentials.ts";
 import { bytesEqual, readU32le } from "./bytes.ts";
 import { type Channel, type RetryPolicy, retryWaitMs } from "./channel.ts";
-import { completionCodeText, rmcpStatusText } from "./codes.ts";
+import { PRIVILEGE_ADMINISTRATOR, checkIpmi20 } from "./capabilities.ts";
+import { checkRakp2Status, checkRakp4, chosenAlgorithms } from "./handshake-checks.ts";
 import {
-  type OpenSessionResponse,
-  type Rakp2,
-  type Rakp4,
   decodeOpenSessionResponse,
   decodeRakp2,
   decodeRakp4,
@@ -27,23 +19,12 @@ import {
   encodeRakp1,
   encodeRakp3,
 } from "./handshake-codec.ts";
-import { NetFn, answers, decodeResponse, encodeRequest } from "./message.ts";
-import { type RakpContext, type SessionKeys, deriveSessionKeys, expectedRakp2AuthCode, expectedRakp4Icv, rakp3AuthCode } from "./rakp-keys.ts";
-import { PayloadType, decodeRmcpPlus, decodeSessionless, encodeRmcpPlus, encodeSessionless15 } from "./rmcp.ts";
+import { type RakpContext, type SessionKeys, deriveSessionKeys, expectedRakp2AuthCode, rakp3AuthCode } from "./rakp-keys.ts";
+import { PayloadType, decodeRmcpPlus, encodeRmcpPlus } from "./rmcp.ts";
 
-export const PRIVILEGE_ADMINISTRATOR = 0x04;
 /** RAKP1 role byte: name-only lookup (bit 4) | administrator. */
 const ROLE = 0x10 | PRIVILEGE_ADMINISTRATOR;
 const RAKP_STATUS_INVALID_INTEGRITY_CHECK = 0x0f;
-
-export type CipherSuiteId = 3 | 17;
-
-export interface Credentials {
-  /** For messages. */
-  readonly user: string;
-  readonly username: Uint8Array;
-  readonly password: Uint8Array;
-}
 
 export interface Session {
   readonly consoleSessionId: number;
@@ -60,7 +41,7 @@ export interface HandshakeOptions {
 }
 
 export async function logIn(channel: Channel, credentials: Credentials, options: HandshakeOptions): Promise<Session> {
-  await checkIpmi20(channel, options);
+  await checkIpmi20(channel, options.policy, options.signal);
   const suites = [...options.cipherSuites];
   let lastMissing = "RMCP+ Open Session response";
   channel.resetDrops();
@@ -84,41 +65,6 @@ export async function logIn(channel: Channel, credentials: Credentials, options:
   throw new BmcError("timeout", `${error.message} (some BMCs ignore an unknown user name instead of answering "${credentials.user}" is unauthorized)`);
 }
 
-const GET_CHANNEL_AUTH_CAPS = { netFn: NetFn.app, cmd: 0x38, data: Uint8Array.of(0x8e, PRIVILEGE_ADMINISTRATOR) };
-
-/** Sessionless and in IPMI 1.5 framing: ipmi_sim ignores sessionless payloads framed as RMCP+. */
-async function checkIpmi20(channel: Channel, options: HandshakeOptions): Promise<void> {
-  const rqSeq = 1;
-  const response = await channel
-    .exchange({
-      build: () => encodeSessionless15(encodeRequest(GET_CHANNEL_AUTH_CAPS, rqSeq)),
-      accept: (datagram) => {
-        const reply = decodeResponse(decodeSessionless(datagram));
-        if (!answers(reply, GET_CHANNEL_AUTH_CAPS, rqSeq)) throw new BmcError("protocol", "reply to another request");
-        return reply;
-      },
-      policy: options.policy,
-      signal: options.signal,
-      what: "answer to Get Channel Authentication Capabilities",
-    })
-    .catch((error: unknown) => {
-      if (error instanceof BmcError && error.kind === "timeout" && !options.signal.aborted && channel.droppedReplies === 0) {
-        throw new BmcError("timeout", `${error.message} (is an IPMI BMC listening there?)`);
-      }
-      throw error;
-    });
-  if (response.completionCode !== 0) {
-    throw new BmcError(
-      "unsupported",
-      `${channel.peer} does not speak IPMI 2.0: Get Channel Authentication Capabilities answered ${completionCodeText(response.completionCode)}`,
-    );
-  }
-  const data = response.data;
-  if (data.length < 4 || ((data[1] ?? 0) & 0x80) === 0 || ((data[3] ?? 0) & 0x02) === 0) {
-    throw new BmcError("unsupported", `${channel.peer} does not offer IPMI 2.0 (RMCP+) on this channel`);
-  }
-}
-
 const OPEN_RESPONSE = "RMCP+ Open Session response";
 const RAKP2 = "RAKP message 2";
 const RAKP4 = "RAKP message 4";
@@ -128,7 +74,13 @@ type Outcome =
   | { kind: "suite refused"; error: BmcError }
   | { kind: "no reply"; missing: string };
 
-let nextTag = 0;
+let lastTag = 0;
+
+/** Message tags tie each reply to its request; they only need to differ between neighbours. */
+function newTag(): number {
+  lastTag = (lastTag + 1) & 0xff;
+  return lastTag;
+}
 
 async function attemptHandshake(
   channel: Channel,
@@ -139,13 +91,12 @@ async function attemptHandshake(
   signal: AbortSignal,
 ): Promise<Outcome> {
   const consoleSessionId = randomSessionId();
-  const requested = suite === 17 ? CIPHER_SUITE_17 : CIPHER_SUITE_3;
-  const openTag = (nextTag = (nextTag + 1) & 0xff);
+  const openTag = newTag();
   const openRequest = encodeOpenSessionRequest({
     tag: openTag,
     privilege: PRIVILEGE_ADMINISTRATOR,
     consoleSessionId,
-    algorithms: requested,
+    algorithms: cipherSuite(suite),
   });
   const opened = await channel.once(
     encodeRmcpPlus(PayloadType.openSessionRequest, openRequest),
@@ -169,7 +120,7 @@ async function attemptHandshake(
     role: ROLE,
     username: credentials.username,
   };
-  const rakp1Tag = (nextTag = (nextTag + 1) & 0xff);
+  const rakp1Tag = newTag();
   const rakp1 = encodeRakp1({
     tag: rakp1Tag,
     bmcSessionId: opened.bmcSessionId,
@@ -179,8 +130,10 @@ async function attemptHandshake(
   });
   const rakp2 = await channel.once(
     encodeRmcpPlus(PayloadType.rakp1, rakp1),
-    (datagram) =>
-      handshakeReply(datagram, PayloadType.rakp2, rakp1Tag, consoleSessionId, (payload) => decodeRakp2(payload, authCodeLength(chosen.auth))),
+    (datagram) => {
+      const decode = (payload: Uint8Array) => decodeRakp2(payload, authCodeLength(chosen.auth));
+      return handshakeReply(datagram, PayloadType.rakp2, rakp1Tag, consoleSessionId, decode);
+    },
     waitMs,
     signal,
     RAKP2,
@@ -189,23 +142,29 @@ async function attemptHandshake(
   checkRakp2Status(rakp2, credentials, channel);
   const verified: RakpContext = { ...context, bmcRandom: rakp2.bmcRandom, bmcGuid: rakp2.bmcGuid };
 
-  const rakp3Tag = (nextTag = (nextTag + 1) & 0xff);
+  const rakp3Tag = newTag();
   if (!bytesEqual(expectedRakp2AuthCode(verified), rakp2.authCode)) {
     // Telling the BMC lets it free the half-open session now rather than at its timeout.
-    channel.post(
-      encodeRmcpPlus(
-        PayloadType.rakp3,
-        encodeRakp3({ tag: rakp3Tag, status: RAKP_STATUS_INVALID_INTEGRITY_CHECK, bmcSessionId: opened.bmcSessionId, authCode: new Uint8Array(0) }),
-      ),
+    const abort = encodeRakp3({
+      tag: rakp3Tag,
+      status: RAKP_STATUS_INVALID_INTEGRITY_CHECK,
+      bmcSessionId: opened.bmcSessionId,
+      authCode: new Uint8Array(0),
+    });
+    channel.post(encodeRmcpPlus(PayloadType.rakp3, abort));
+    throw new BmcError(
+      "auth",
+      `password for user "${credentials.user}" is wrong: ${channel.peer} answered with a RAKP2 HMAC for another password`,
     );
-    throw new BmcError("auth", `password for user "${credentials.user}" is wrong: ${channel.peer} answered with a RAKP2 HMAC for another password`);
   }
   const keys = deriveSessionKeys(verified, chosen.integrity, chosen.confidentiality);
   const rakp3 = encodeRakp3({ tag: rakp3Tag, status: 0, bmcSessionId: opened.bmcSessionId, authCode: rakp3AuthCode(verified) });
   const rakp4 = await channel.once(
     encodeRmcpPlus(PayloadType.rakp3, rakp3),
-    (datagram) =>
-      handshakeReply(datagram, PayloadType.rakp4, rakp3Tag, consoleSessionId, (payload) => decodeRakp4(payload, rakp4IcvLength(chosen.auth))),
+    (datagram) => {
+      const decode = (payload: Uint8Array) => decodeRakp4(payload, rakp4IcvLength(chosen.auth));
+      return handshakeReply(datagram, PayloadType.rakp4, rakp3Tag, consoleSessionId, decode);
+    },
     waitMs,
     signal,
     RAKP4,
@@ -234,70 +193,6 @@ function handshakeReply<T extends { tag: number; status: number; consoleSessionI
     throw new BmcError("protocol", "stale handshake reply (message tag or session id of an earlier attempt)");
   }
   return reply;
-}
-
-/**
- * The algorithms to go on with, or why this suite cannot be used. The BMC may answer with another suite
- * than the one asked for (pyghmi answers suite 3 to everything): fine if it is one we offer too.
- */
-function chosenAlgorithms(
-  opened: OpenSessionResponse,
-  channel: Channel,
-  suite: CipherSuiteId,
-  acceptable: readonly CipherSuiteId[],
-): Algorithms | BmcError {
-  if (opened.status === 0x01 || opened.status === 0x0b) {
-    // A fallback suite would not help: every slot is taken.
-    throw new BmcError("refused", `${channel.peer} has no free session: Open Session answered ${rmcpStatusText(opened.status)}`);
-  }
-  if (opened.status !== 0) {
-    return new BmcError("unsupported", `${channel.peer} refused cipher suite ${suite}: ${rmcpStatusText(opened.status)}`);
-  }
-  if (opened.bmcSessionId === 0) throw new BmcError("protocol", `${channel.peer} opened a session with id 0`);
-  for (const id of acceptable) {
-    const algorithms = id === 17 ? CIPHER_SUITE_17 : CIPHER_SUITE_3;
-    if (opened.auth === algorithms.auth && opened.integrity === algorithms.integrity && opened.confidentiality === algorithms.confidentiality) {
-      return algorithms;
-    }
-  }
-  const hex = (value: number): string => `0x${value.toString(16).padStart(2, "0")}`;
-  return new BmcError(
-    "unsupported",
-    `${channel.peer} answered a request for cipher suite ${suite} with algorithms provd does not accept ` +
-      `(authentication ${hex(opened.auth)}, integrity ${hex(opened.integrity)}, confidentiality ${hex(opened.confidentiality)}; ` +
-      `offered: ${acceptable.map((id) => `suite ${id} = ${describeAlgorithms(id === 17 ? CIPHER_SUITE_17 : CIPHER_SUITE_3)}`).join(", ")})`,
-  );
-}
-
-function checkRakp2Status(rakp2: Rakp2, credentials: Credentials, channel: Channel): void {
-  switch (rakp2.status) {
-    case 0:
-      return;
-    case 0x0d:
-      throw new BmcError("auth", `user "${credentials.user}" is unknown to ${channel.peer} (RAKP2: ${rmcpStatusText(rakp2.status)})`);
-    case 0x09:
-    case 0x0a:
-      throw new BmcError("auth", `user "${credentials.user}" may not log in as administrator on ${channel.peer} (RAKP2: ${rmcpStatusText(rakp2.status)})`);
-    case 0x0c:
-      throw new BmcError("auth", `user name "${credentials.user}" is refused by ${channel.peer} (RAKP2: ${rmcpStatusText(rakp2.status)})`);
-    default:
-      throw new BmcError("refused", `${channel.peer} refused the login of "${credentials.user}" (RAKP2: ${rmcpStatusText(rakp2.status)})`);
-  }
-}
-
-function checkRakp4(rakp4: Rakp4, context: RakpContext, keys: SessionKeys, credentials: Credentials, channel: Channel): void {
-  if (rakp4.status === 0x0f || rakp4.status === 0x0d) {
-    throw new BmcError("auth", `${channel.peer} rejected the login of "${credentials.user}" (RAKP4: ${rmcpStatusText(rakp4.status)})`);
-  }
-  if (rakp4.status !== 0) {
-    throw new BmcError("refused", `${channel.peer} refused the session (RAKP4: ${rmcpStatusText(rakp4.status)})`);
-  }
-  if (!bytesEqual(expectedRakp4Icv(context, keys.sik), rakp4.integrityCheck)) {
-    throw new BmcError(
-      "auth",
-      `session keys of ${channel.peer} differ from ours (RAKP4 integrity check failed): the BMC may require a BMC key (K_G), which provd does not set`,
-    );
-  }
 }
 
 function randomSessionId(): number {

@@ -1,15 +1,15 @@
 // IPMI 2.0 (RMCP+) power control, in-process: no ipmitool. bmc.md §3 is the specification.
-import type { BmcTarget, PowerDriver, PowerProtocol } from "../driver.ts";
+import type { BmcTarget, PowerProtocol } from "../driver.ts";
 import { BmcError } from "../driver.ts";
+import type { CipherSuiteId } from "./algorithms.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./channel.ts";
-import type { CipherSuiteId } from "./handshake.ts";
 import { IpmiDriver } from "./ipmi-driver.ts";
 import { IpmiSession } from "./session.ts";
 import { Slots } from "./slots.ts";
 
 export type { BootFlags } from "./boot-options.ts";
+export type { CipherSuiteId } from "./algorithms.ts";
 export type { RetryPolicy } from "./channel.ts";
-export type { CipherSuiteId } from "./handshake.ts";
 export { IpmiDriver } from "./ipmi-driver.ts";
 
 export interface IpmiOptions {
@@ -30,10 +30,12 @@ export interface IpmiProtocol extends PowerProtocol {
 }
 
 export function createIpmiProtocol(options: IpmiOptions = {}): IpmiProtocol {
+  const cipherSuites = options.cipherSuites ?? [17, 3];
+  if (cipherSuites.length === 0) throw new TypeError("createIpmiProtocol: cipherSuites must name at least one suite");
   const sessionOptions = {
     retry: options.retry ?? DEFAULT_RETRY,
     closeRetry: options.closeRetry ?? DEFAULT_CLOSE_RETRY,
-    cipherSuites: options.cipherSuites ?? [17, 3],
+    cipherSuites,
     slots: new Slots(options.maxSessions ?? 1024),
   };
   return {
@@ -55,5 +57,3 @@ function asBmcError(error: unknown, target: BmcTarget): BmcError {
 }
 
 export const ipmiProtocol: PowerProtocol = createIpmiProtocol();
-
-export type { PowerDriver };

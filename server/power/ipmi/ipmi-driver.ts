@@ -2,9 +2,16 @@
 // It does what it is told, once; verb semantics ("already on") live in the power service.
 import type { BootOverride, PowerAction, PowerDriver, PowerState } from "../driver.ts";
 import { BmcError } from "../driver.ts";
-import { type BootFlags, BOOT_FLAGS_PARAMETER, KEEP_VALID_BIT, bootOverrideOf, decodeBootFlags, encodeBootFlags } from "./boot-options.ts";
+import type { CipherSuiteId } from "./algorithms.ts";
+import {
+  BOOT_FLAGS_PARAMETER,
+  type BootFlags,
+  KEEP_VALID_BIT,
+  bootOverrideOf,
+  decodeBootFlags,
+  encodeBootFlags,
+} from "./boot-options.ts";
 import { hex } from "./bytes.ts";
-import type { CipherSuiteId } from "./handshake.ts";
 import { NetFn } from "./message.ts";
 import type { CommandCodes, IpmiSession } from "./session.ts";
 
@@ -34,7 +41,8 @@ export class IpmiDriver implements PowerDriver {
   }
 
   async powerState(): Promise<PowerState> {
-    const data = await this.session.command({ netFn: NetFn.chassis, cmd: Chassis.getStatus, data: new Uint8Array(0) }, "Get Chassis Status");
+    const request = { netFn: NetFn.chassis, cmd: Chassis.getStatus, data: new Uint8Array(0) };
+    const data = await this.session.command(request, "Get Chassis Status");
     if (data.length < 1) throw new BmcError("protocol", `${this.session.peer} answered Get Chassis Status without data`);
     return ((data[0] ?? 0) & 0x01) !== 0 ? "on" : "off";
   }
@@ -87,7 +95,8 @@ export class IpmiDriver implements PowerDriver {
    */
   private async keepValidBit(): Promise<void> {
     try {
-      await this.session.command({ netFn: NetFn.chassis, cmd: Chassis.setBootOptions, data: KEEP_VALID_BIT }, "Set System Boot Options (parameter 3)", BOOT_OPTION_CODES);
+      const request = { netFn: NetFn.chassis, cmd: Chassis.setBootOptions, data: KEEP_VALID_BIT };
+      await this.session.command(request, "Set System Boot Options (parameter 3)", BOOT_OPTION_CODES);
     } catch (error) {
       if (!(error instanceof BmcError && error.kind === "refused")) throw error;
     }

@@ -1,11 +1,13 @@
 // One connected UDP socket to one BMC.
 //
-// Connected, per session, rather than one shared socket for all BMCs: Linux reports ICMP port/host
-// unreachable only to a connected UDP socket, and that is what turns a dead BMC into an immediate
-// "unreachable" instead of a full timeout. A socket costs ≈0.1 ms to open (1000 in 82 ms measured), the
-// kernel demultiplexes replies for us, and one BMC's burst cannot fill another's receive buffer.
-// Bun.udpSocket rather than node:dgram: Bun's node:dgram reads the send buffer after send() returns and
-// resolves every destination again (see server/tftp/udp.ts); Bun.udpSocket copies at once.
+// Connected, per session, rather than one shared socket for all BMCs: an ICMP port/host unreachable
+// can only be told apart per destination on a connected socket (on a shared one Bun reports an error
+// without saying for whom), and that is what turns a dead BMC into an immediate "unreachable" instead
+// of a full timeout. Sockets are cheap (1000 opened in 27–82 ms), the kernel demultiplexes replies for
+// us, and one BMC's burst cannot fill another's receive buffer.
+// Bun.udpSocket rather than node:dgram (measured, Bun 1.4.5, loopback): the same ≈21k round trips/s,
+// but opening 1000 connected sockets took node:dgram 285 ms against 27 ms, and Bun's node:dgram reads
+// the send buffer after send() returns (see server/tftp/udp.ts); Bun.udpSocket copies at once.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { BmcError } from "../driver.ts";

@@ -6,8 +6,16 @@ import { randomBytes } from "node:crypto";
 import { BmcError } from "../driver.ts";
 import { aesCbcDecrypt, aesCbcEncrypt, hmac, integrityHash, integrityLength } from "./algorithms.ts";
 import { bytesEqual } from "./bytes.ts";
-import { AUTHTYPE_OFFSET, PAYLOAD_AUTHENTICATED, PAYLOAD_ENCRYPTED, PayloadType, V20_HEADER, decodeRmcpPlus, writeRmcpPlusHeader } from "./rmcp.ts";
 import type { SessionKeys } from "./rakp-keys.ts";
+import {
+  AUTHTYPE_OFFSET,
+  PAYLOAD_AUTHENTICATED,
+  PAYLOAD_ENCRYPTED,
+  PayloadType,
+  V20_HEADER,
+  decodeRmcpPlus,
+  writeRmcpPlusHeader,
+} from "./rmcp.ts";
 
 const AES_BLOCK = 16;
 const NEXT_HEADER = 0x07;
@@ -33,7 +41,8 @@ export function encodeSessionPacket(
   const macLength = integrityLength(keys.integrity);
   const end = V20_HEADER + payloadLength + integrityPad + 2;
   const out = new Uint8Array(end + macLength);
-  writeRmcpPlusHeader(out, PAYLOAD_ENCRYPTED | PAYLOAD_AUTHENTICATED | PayloadType.ipmi, bmcSessionId, sequence, payloadLength);
+  const payloadType = PAYLOAD_ENCRYPTED | PAYLOAD_AUTHENTICATED | PayloadType.ipmi;
+  writeRmcpPlusHeader(out, payloadType, bmcSessionId, sequence, payloadLength);
   out.set(iv, V20_HEADER);
   out.set(encrypted, V20_HEADER + AES_BLOCK);
   out.fill(0xff, V20_HEADER + payloadLength, V20_HEADER + payloadLength + integrityPad);

@@ -3,13 +3,14 @@
 import type { BmcTarget } from "../driver.ts";
 import { BmcError } from "../driver.ts";
 import { abortError } from "./abort.ts";
-import { AuthAlgorithm } from "./algorithms.ts";
+import { AuthAlgorithm, type CipherSuiteId } from "./algorithms.ts";
 import { u32le } from "./bytes.ts";
+import { PRIVILEGE_ADMINISTRATOR } from "./capabilities.ts";
 import { Channel, type RetryPolicy } from "./channel.ts";
 import { completionCodeText } from "./codes.ts";
-import { type CipherSuiteId, type Session, PRIVILEGE_ADMINISTRATOR, logIn } from "./handshake.ts";
-import { type IpmiRequest, type IpmiResponse, NetFn, answers, decodeResponse, encodeRequest } from "./message.ts";
 import { credentialsOf } from "./credentials.ts";
+import { type Session, logIn } from "./handshake.ts";
+import { type IpmiRequest, type IpmiResponse, NetFn, answers, decodeResponse, encodeRequest } from "./message.ts";
 import { decodeSessionPacket, encodeSessionPacket } from "./session-packet.ts";
 import type { Slots } from "./slots.ts";
 
@@ -93,8 +94,8 @@ export class IpmiSession {
 
   request(request: IpmiRequest, what: string): Promise<IpmiResponse> {
     if (this.closing !== undefined) {
-      const closed = this.signal.aborted ? abortError(this.signal, `${what} to ${this.peer}`) : new BmcError("protocol", `${what}: the session to ${this.peer} is closed`);
-      return Promise.reject(closed);
+      const closed = new BmcError("protocol", `${what}: the session to ${this.peer} is closed`);
+      return Promise.reject(this.signal.aborted ? abortError(this.signal, `${what} to ${this.peer}`) : closed);
     }
     return this.enqueue(() => this.send(request, what, this.signal, this.options.retry));
   }
