@@ -108,6 +108,23 @@ export function openApiDocument(version: string): object {
         post: { summary: "Latest boot step of each node", requestBody: json({ type: "object", required: ["range"], properties: { range: { type: "string" }, files } }), responses: { "200": ok({ type: "object" }), ...errors } },
       },
       "/api/v1/discovered": { get: { summary: "Machines that asked to boot but are no node", responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/power": {
+        post: {
+          summary: "Start rpower (verb) or rsetboot (device, persistent, uefi) on a noderange; returns the task id at once",
+          requestBody: json({ type: "object", required: ["range", "command"], additionalProperties: false, properties: { range: { type: "string" }, files, command: { enum: ["rpower", "rsetboot"] }, verb: { enum: ["on", "off", "softoff", "reset", "cycle", "boot", "nmi", "stat", "state", "status"] }, device: { enum: ["net", "hd", "cd", "floppy", "setup", "def", "default", "stat"] }, persistent: { type: "boolean" }, uefi: { type: "boolean" } } }),
+          responses: { "202": ok({ type: "object", properties: { task: { type: "integer" }, nodes: { type: "array", items: { type: "string" } } } }), ...errors },
+        },
+      },
+      "/api/v1/tasks/{id}": {
+        get: { summary: "A power task: state (running, done, interrupted) and each node's result so far", parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }], responses: { "200": ok({ type: "object" }), ...errors } },
+      },
+      "/api/v1/tasks/{id}/events": {
+        get: {
+          summary: "NDJSON: one line per node result as it arrives ({node, ok, message, at}), then {done: true, state}",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer" } }],
+          responses: { "200": { description: "application/x-ndjson stream" }, ...errors },
+        },
+      },
       "/api/v1/import": {
         post: {
           summary: "Create or change objects of several types in one transaction (mkdef -z / chdef -z)",
