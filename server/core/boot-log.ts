@@ -128,26 +128,17 @@ export class BootLog {
     });
   }
 
+  private upsertMachine?: Statement;
+
   private writeMachines(items: Array<DiscoveredMachine & { at: number }>): void {
+    // Prepared once, like the events: drizzle built and prepared this upsert per row, ~0.2 ms per unknown DISCOVER.
+    const upsert = (this.upsertMachine ??= this.db.$client.prepare(
+      `INSERT INTO discovered (mac, arch, uuid, vendor_class, ip, interface, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+       ON CONFLICT (mac) DO UPDATE SET last_seen = excluded.last_seen, arch = coalesce(excluded.arch, arch), uuid = coalesce(excluded.uuid, uuid),
+         vendor_class = coalesce(excluded.vendor_class, vendor_class), ip = coalesce(excluded.ip, ip), interface = coalesce(excluded.interface, interface)`,
+    ));
     atomically(this.db, () => {
-      const tx = this.db;
-      for (const m of items) {
-        const fields = { arch: m.arch ?? null, uuid: m.uuid ?? null, vendorClass: m.vendorClass ?? null, ip: m.ip ?? null, interface: m.interface ?? null, lastSeen: m.at };
-        tx.insert(discovered)
-          .values({ mac: m.mac, ...fields, firstSeen: m.at })
-          .onConflictDoUpdate({
-            target: discovered.mac,
-            set: {
-              lastSeen: m.at,
-              arch: sql`coalesce(excluded.arch, ${discovered.arch})`,
-              uuid: sql`coalesce(excluded.uuid, ${discovered.uuid})`,
-              vendorClass: sql`coalesce(excluded.vendor_class, ${discovered.vendorClass})`,
-              ip: sql`coalesce(excluded.ip, ${discovered.ip})`,
-              interface: sql`coalesce(excluded.interface, ${discovered.interface})`,
-            },
-          })
-          .run();
-      }
+      for (const m of items) upsert.run(m.mac, m.arch ?? null, m.uuid ?? null, m.vendorClass ?? null, m.ip ?? null, m.interface ?? null, m.at);
     });
   }
 }
