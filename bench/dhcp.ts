@@ -10,6 +10,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { drain, envWithout } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SERVER_NS = `provd-bench-${process.pid}-s`;
@@ -164,11 +165,6 @@ function inNs(ns: string, argv: string[]): string[] {
   return ["ip", "netns", "exec", ns, ...argv];
 }
 
-async function drain(stream: ReadableStream<Uint8Array> | undefined | null | number, sink: (s: string) => void): Promise<void> {
-  if (!stream || typeof stream === "number") return;
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
-}
 
 interface Daemon {
   proc: Subprocess;
@@ -193,7 +189,7 @@ function load(): string {
     .join(" ");
 }
 
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PROVCTL_") && !k.startsWith("KEA_"))) as Record<string, string>;
+const cleanEnv = envWithout("PROVCTL_", "KEA_");
 
 // ---------------------------------------------------------------- the namespaces
 

@@ -10,6 +10,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { drain, envWithout, lpad, pad } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const NODES = 1000;
@@ -151,11 +152,6 @@ async function waitForHttp(url: string, proc: Subprocess, what: string, log: () 
   }
 }
 
-async function drain(stream: ReadableStream<Uint8Array> | undefined | null | number, sink: (s: string) => void): Promise<void> {
-  if (!stream || typeof stream === "number") return;
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
-}
 
 function macOf(i: number, sep = "-"): string {
   return ["52", "54", "00", "00", ((i >> 8) & 0xff).toString(16).padStart(2, "0"), (i & 0xff).toString(16).padStart(2, "0")].join(sep);
@@ -183,7 +179,7 @@ async function startProvd(opts: Options, dir: string): Promise<Provd> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const token = `bench-${randomBytes(16).toString("hex")}`;
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PROVCTL_"))) as Record<string, string>;
+  const cleanEnv = envWithout("PROVCTL_");
   let log = "";
   const proc = track(
     Bun.spawn([...base, "serve"], {
@@ -403,8 +399,6 @@ const CASES: Case[] = [
 ];
 
 const fmtNum = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
-const pad = (s: string, n: number) => s.padEnd(n);
-const lpad = (s: string, n: number) => s.padStart(n);
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));

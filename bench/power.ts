@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freeUdpPorts } from "../test/power/ipmi/bmc-probe.ts";
 import { type SimFleet, ipmiSimUnavailable, startIpmiSims } from "../test/power/ipmi/ipmi-sim.ts";
+import { drain, envWithout, lpad, pad } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** provd's --power-timeout default, seconds (server/core/config.ts). */
@@ -158,11 +159,6 @@ async function freeTcpPort(): Promise<number> {
   });
 }
 
-async function drain(stream: ReadableStream<Uint8Array> | undefined | null | number, sink: (s: string) => void): Promise<void> {
-  if (!stream || typeof stream === "number") return;
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -170,8 +166,6 @@ function median(values: number[]): number {
 }
 
 const secs = (s: number) => (Number.isFinite(s) ? `${s.toFixed(s < 10 ? 2 : 1)} s` : "n/a");
-const pad = (s: string, n: number) => s.padEnd(n);
-const lpad = (s: string, n: number) => s.padStart(n);
 
 /** Linux pressure stall information: the share of the last minute in which some runnable task waited for a CPU. */
 function cpuPressure(): string {
@@ -225,7 +219,7 @@ function baseCommand(opts: Options): string[] {
   return opts.binary ? [opts.binary] : [process.execPath, join(ROOT, "server/main.ts")];
 }
 
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PROVCTL_"))) as Record<string, string>;
+const cleanEnv = envWithout("PROVCTL_");
 
 async function startProvd(opts: Options, dataDir: string, token: string, timeoutS?: number): Promise<Provd> {
   const base = baseCommand(opts);

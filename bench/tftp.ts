@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { drain, envWithout, pad } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const IPXE_EFI = "/usr/lib/ipxe/ipxe.efi";
@@ -119,11 +120,6 @@ function sh(...args: string[]): string {
   return r.stdout.toString();
 }
 
-async function drain(stream: ReadableStream<Uint8Array> | undefined | null | number, sink: (s: string) => void): Promise<void> {
-  if (!stream || typeof stream === "number") return;
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
-}
 
 function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -163,7 +159,7 @@ function load(): string {
     .join(" ");
 }
 
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PROVCTL_"))) as Record<string, string>;
+const cleanEnv = envWithout("PROVCTL_");
 
 // ---------------------------------------------------------------- the servers
 
@@ -332,7 +328,6 @@ async function waitForTftp(server: Server, expected: { size: number; sha: string
 
 // ---------------------------------------------------------------- inside the namespace
 
-const pad = (s: string, n: number) => s.padEnd(n);
 
 async function inside(opts: Options, dir: string): Promise<void> {
   const files = join(dir, "files");
