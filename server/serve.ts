@@ -24,7 +24,9 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
   const services = createServices(db, {
     secrets: secretBoxFromKeyFile(join(config.dataDir, "secret.key")),
     blobDir: join(config.dataDir, "blobs"),
-    onError: (err) => log.error({ err }, "writing boot events failed"),
+    dataDir: config.dataDir,
+    imageCacheDir: config.imageCacheDir,
+    onError: (err) => log.error({ err }, "background work failed"),
     power: { protocols: powerProtocols(), concurrency: config.powerConcurrency, timeoutMs: config.powerTimeoutMs, log: log.child({ component: "power" }) },
   });
   const tokens = new TokenStore(db, config.token);

@@ -7,6 +7,9 @@ import type { Command, CommandIO } from "./command.ts";
 import { bootlog, nodediscoverls, nodestat } from "./commands/bootlog.ts";
 import { chdef } from "./commands/chdef.ts";
 import { imgimport } from "./commands/imgimport.ts";
+import { customize, defimport, genimage } from "./commands/genimage.ts";
+import { images, imgprune, imgpromote, imgrollback } from "./commands/images.ts";
+import { jobcancel, jobs } from "./commands/jobs.ts";
 import { login } from "./commands/login.ts";
 import { lsdef } from "./commands/lsdef.ts";
 import { mkdef } from "./commands/mkdef.ts";
@@ -30,6 +33,15 @@ export const COMMANDS: readonly Command[] = [
   rsetboot,
   rinstall,
   imgimport,
+  defimport,
+  genimage,
+  customize,
+  images,
+  imgpromote,
+  imgrollback,
+  imgprune,
+  jobs,
+  jobcancel,
   nodestat,
   bootlog,
   nodediscoverls,

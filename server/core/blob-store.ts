@@ -1,6 +1,6 @@
 // Content-addressed files under DATA_DIR/blobs: written once under their sha256, never changed.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "./errors.ts";
 
@@ -49,5 +49,34 @@ export class BlobStore {
     } finally {
       rmSync(tmp, { force: true });
     }
+  }
+
+  /** Moves a finished file (same filesystem) into the store under its sha256; a copy already stored is kept. */
+  async adopt(file: string): Promise<Blob> {
+    const hash = createHash("sha256");
+    for await (const chunk of Bun.file(file).stream()) hash.update(chunk);
+    const sha256 = hash.digest("hex");
+    const path = this.path(sha256);
+    mkdirSync(join(path, ".."), { recursive: true });
+    if (existsSync(path)) rmSync(file);
+    else renameSync(file, path);
+    return { sha256, size: statSync(path).size, path };
+  }
+
+  /** Deletes stored files whose digest is not in `keep`; returns how many bytes were freed. */
+  sweep(keep: ReadonlySet<string>): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (const prefix of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      for (const name of readdirSync(join(this.dir, prefix))) {
+        if (!SHA256.test(name) || keep.has(name)) continue;
+        const path = join(this.dir, prefix, name);
+        bytes += statSync(path).size;
+        rmSync(path);
+        files++;
+      }
+    }
+    return { files, bytes };
   }
 }

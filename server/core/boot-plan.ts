@@ -4,8 +4,10 @@ import type { BootDirectory } from "./boot-directory.ts";
 import { oneLine, renderScript } from "./boot-scripts.ts";
 import type { Inventory } from "./inventory.ts";
 import { split } from "./list-attr.ts";
-import { imageLabel } from "./nodeset.ts";
-import type { Artifact, OsimageArtifacts } from "./osimage-artifacts.ts";
+import { effectiveImageAttrs, imageLabel } from "./nodeset.ts";
+import type { BootImage, BootImages } from "../image/boot-image.ts";
+import { ROOTFS_URL } from "../image/manifest.ts";
+import { parseImageRef } from "../image/versions.ts";
 
 export interface BootRequest {
   mac: string;
@@ -37,7 +39,7 @@ interface PlanSnapshot {
   nodes: Map<string, { attrs: Record<string, string>; own?: string }>;
   images: Map<string, Record<string, string>>;
   groupArgs: Map<string, string | undefined>;
-  artifacts: Map<string, Artifact[]>;
+  bootImages: Map<string, BootImage | undefined>;
 }
 
 export class BootPlanner {
@@ -48,7 +50,7 @@ export class BootPlanner {
   constructor(
     private readonly inventory: Inventory,
     private readonly directory: BootDirectory,
-    private readonly artifacts: OsimageArtifacts,
+    private readonly bootImages: BootImages,
   ) {}
 
   script(request: BootRequest): BootScript {
@@ -87,16 +89,24 @@ export class BootPlanner {
     if (this.snapshot) return this.snapshot;
     const own = new Map(this.inventory.store.list("node").map((n) => [n.name, n.attrs.addkcmdline]));
     const nodes = new Map(this.inventory.list("node").map((n) => [n.name, { attrs: n.attrs, own: own.get(n.name) }]));
-    const images = new Map(this.inventory.list("osimage").map((o) => [o.name, o.attrs]));
+    const imageOwn = new Map(this.inventory.list("osimage").map((o) => [o.name, o.attrs]));
+    const images = new Map([...imageOwn.keys()].map((name) => [name, effectiveImageAttrs(name, imageOwn)]));
     const groupArgs = new Map(this.inventory.store.list("group").map((g) => [g.name, g.attrs.addkcmdline]));
-    this.snapshot = { nodes, images, groupArgs, artifacts: new Map() };
+    this.snapshot = { nodes, images, groupArgs, bootImages: new Map() };
     return this.snapshot;
   }
 
-  private loadArtifacts(osimage: string): Artifact[] {
-    const list = this.artifacts.list(osimage);
-    this.snap().artifacts.set(osimage, list);
-    return list;
+  private bootImage(ref: string): BootImage | undefined {
+    const cached = this.snap().bootImages;
+    if (cached.has(ref)) return cached.get(ref);
+    let image: BootImage | undefined;
+    try {
+      image = this.bootImages.resolve(ref);
+    } catch {
+      image = undefined;
+    }
+    cached.set(ref, image);
+    return image;
   }
 
   /** The generated autoexec.ipxe served over TFTP: chain to this machine's script. */
@@ -113,38 +123,38 @@ export class BootPlanner {
     return { template: "discovery", summary: "discovery (unknown machine)", script };
   }
 
-  private netboot(node: string, osimage: string, attrs: Record<string, string>, request: BootRequest): BootScript | undefined {
+  private netboot(node: string, ref: string, attrs: Record<string, string>, request: BootRequest): BootScript | undefined {
+    const { osimage } = parseImageRef(ref);
     const imageAttrs = this.snap().images.get(osimage);
-    const image = imageAttrs && { attrs: imageAttrs };
-    const imageFiles = this.snap().artifacts.get(osimage) ?? this.loadArtifacts(osimage);
-    const kernel = imageFiles.find((a) => a.kind === "kernel");
-    const initrd = imageFiles.find((a) => a.kind === "initrd");
-    if (!image || !kernel || !initrd) return undefined;
-    const files = `${request.baseUrl}/boot/images/${encodeURIComponent(osimage)}/${encodeURIComponent(node)}`;
-    const rootfs = imageFiles.find((a) => a.kind === "rootfs");
+    const image = this.bootImage(ref);
+    const { kernel, initrd, rootfs } = image?.files ?? {};
+    if (!imageAttrs || !image || !kernel || !(initrd || (image.rootfsIsInitrd && rootfs))) return undefined;
+    const files = `${request.baseUrl}/boot/images/${encodeURIComponent(image.urlName)}/${encodeURIComponent(node)}`;
+    const rootfsUrl = `${files}/${rootfsUrlName(rootfs?.fileName)}`;
     const args = [
-      image.attrs.addkcmdline,
+      image.kernelParams.replaceAll(ROOTFS_URL, rootfsUrl),
+      imageAttrs.addkcmdline,
       ...this.groupArgs(attrs.groups),
       this.ownArgs(node),
       `initrd=${ARTIFACT_FILES.initrd}`,
       `provd.node=${node}`,
-      `provd.image=${osimage}`,
+      `provd.image=${image.version ? `${osimage}@${image.version}` : osimage}`,
       `provd.platform=\${platform}`,
-      rootfs ? `provd.rootfs=${files}/${ARTIFACT_FILES.rootfs}` : undefined,
+      rootfs && !image.rootfsIsInitrd && !image.kernelParams.includes(ROOTFS_URL) ? `provd.rootfs=${rootfsUrl}` : undefined,
       `NODE=${node}`,
       "BOOTIF=01-${net0/mac:hexhyp}",
     ];
-    const label = imageLabel(osimage, image.attrs);
+    const label = imageLabel(osimage, imageAttrs);
     const script = renderScript("netboot", {
       node,
-      osimage,
+      osimage: image.version ? `${osimage}@${image.version}` : osimage,
       label,
       kernelUrl: `${files}/${ARTIFACT_FILES.kernel}`,
       initrdUrl: `${files}/${ARTIFACT_FILES.initrd}`,
       kernelArgs: oneLine(args.filter(Boolean).join(" ")),
       retrySeconds: RETRY_SECONDS,
     });
-    return { node, template: "netboot", summary: `netboot ${label}`, script };
+    return { node, template: "netboot", summary: `netboot ${label}${image.version ? ` @${image.version}` : ""}`, script };
   }
 
   /** Group arguments come before the node's own, lowest-precedence group first, so later (stronger) ones win. */
@@ -158,6 +168,16 @@ export class BootPlanner {
   private ownArgs(node: string): string | undefined {
     return this.snap().nodes.get(node)?.own;
   }
+}
+
+/**
+ * The rootfs is served as `rootfs` plus its file's extension (rootfs.squashfs): live-boot picks how to mount a
+ * fetched root by the URL's extension and gives up on one it does not know.
+ */
+export function rootfsUrlName(fileName: string | undefined): string {
+  const base = fileName?.slice(fileName.lastIndexOf("/") + 1) ?? "";
+  const ext = base.includes(".") ? base.slice(base.indexOf(".")) : "";
+  return /^(\.[A-Za-z0-9]{1,10}){1,3}$/.test(ext) ? `${ARTIFACT_FILES.rootfs}${ext}` : ARTIFACT_FILES.rootfs;
 }
 
 export function scriptUrl(baseUrl: string, mac: string): string {

@@ -23,10 +23,12 @@ export interface ServeConfig {
   powerConcurrency: number;
   /** Budget for one node's power operation, in milliseconds. */
   powerTimeoutMs: number;
+  /** Downloaded packages shared by image builds. */
+  imageCacheDir: string;
 }
 
 interface Setting {
-  key: "dataDir" | "listen" | "token" | "logLevel" | "ipxeDir" | "dhcpInterfaces" | "dhcpMode" | "tftpListen" | "powerConcurrency" | "powerTimeout";
+  key: "dataDir" | "listen" | "token" | "logLevel" | "ipxeDir" | "dhcpInterfaces" | "dhcpMode" | "tftpListen" | "powerConcurrency" | "powerTimeout" | "imageCacheDir";
   flag: string;
   env: string;
   file: string;
@@ -108,6 +110,13 @@ export const SETTINGS: readonly Setting[] = [
     help: "seconds one node's power operation may take, retries included",
     default: () => "10",
   },
+  {
+    key: "imageCacheDir",
+    flag: "--image-cache-dir",
+    env: "PROVCTL_IMAGE_CACHE_DIR",
+    file: "image_cache_dir",
+    help: "package cache shared by image builds (default DATA_DIR/cache)",
+  },
 ];
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -145,6 +154,7 @@ export function loadServeConfig(flags: Record<string, string>, env: NodeJS.Proce
     tftpListen: tftp === "off" ? undefined : parseListen(tftp),
     powerConcurrency,
     powerTimeoutMs: Math.round(powerTimeout * 1000),
+    imageCacheDir: resolve(values.imageCacheDir ?? join(values.dataDir!, "cache")),
   };
 }
 

@@ -1,5 +1,5 @@
 // The provd data model. Attribute columns hold xCAT-style strings; anything we do not model lives in `attrs`.
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const timestamps = {
   createdAt: integer("created_at").notNull(),
@@ -174,3 +174,78 @@ export const taskResults = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.taskId, t.node] })],
 );
+
+/** The files of an osimage definition (osimage.toml, pkglists, scripts…), as imported from its `osimages/` folder. */
+export const osimageFiles = sqliteTable(
+  "osimage_files",
+  {
+    osimage: text("osimage").notNull().references(() => osimages.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    path: text("path").notNull(),
+    content: blob("content", { mode: "buffer" }).notNull(),
+    mode: integer("mode").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.osimage, t.path] })],
+);
+
+/** Built (or customized) image versions: immutable, named by the hash of their artifacts. */
+export const imageVersions = sqliteTable(
+  "image_versions",
+  {
+    osimage: text("osimage").notNull().references(() => osimages.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    id: text("id").notNull(),
+    /** Hash of everything the build read (definition, scripts, synced files): an unchanged definition is not rebuilt. */
+    inputHash: text("input_hash").notNull(),
+    /** build | customize */
+    origin: text("origin").notNull(),
+    /** The version a customize job started from. */
+    parent: text("parent"),
+    manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** passed | failed | untested */
+    validation: text("validation").notNull(),
+    validationLog: text("validation_log").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.osimage, t.id] }), index("image_versions_input").on(t.osimage, t.inputHash)],
+);
+
+/** Named pointers to versions (`latest`, releases); every move is kept so `rollback` can step back. */
+export const imageAliases = sqliteTable(
+  "image_aliases",
+  {
+    osimage: text("osimage").notNull().references(() => osimages.name, { onDelete: "cascade", onUpdate: "cascade" }),
+    alias: text("alias").notNull(),
+    version: text("version").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.osimage, t.alias] })],
+);
+
+export const imageAliasHistory = sqliteTable(
+  "image_alias_history",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    osimage: text("osimage").notNull(),
+    alias: text("alias").notNull(),
+    version: text("version").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("image_alias_history_alias").on(t.osimage, t.alias, t.seq)],
+);
+
+/** genimage and customize jobs: queued → building → packing → validating → success | error | cancelled. */
+export const buildJobs = sqliteTable("build_jobs", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  osimage: text("osimage").notNull(),
+  /** build | customize */
+  kind: text("kind").notNull(),
+  state: text("state").notNull(),
+  /** What the job is doing now, e.g. "bootstrap", "squashfs". */
+  stage: text("stage").notNull(),
+  /** Request details: force, the customize command, the base version. */
+  request: text("request", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  version: text("version"),
+  error: text("error"),
+  createdAt: integer("created_at").notNull(),
+  startedAt: integer("started_at"),
+  finishedAt: integer("finished_at"),
+});

@@ -7,11 +7,13 @@ import type { Inventory } from "../core/inventory.ts";
 import { nodeset, parseNodesetState } from "../core/nodeset.ts";
 import type { OsimageArtifacts } from "../core/osimage-artifacts.ts";
 import { object, readJson, str, stringMap } from "./body.ts";
+import type { BootImages } from "../image/boot-image.ts";
 
 export interface BootApiDeps {
   inventory: Inventory;
   blobs: BlobStore;
   artifacts: OsimageArtifacts;
+  bootImages: BootImages;
   bootLog: BootLog;
 }
 
@@ -46,7 +48,7 @@ export function bootApiRoutes(deps: BootApiDeps): Hono {
     const body = nodesetBody(await readJson(c), "body");
     const request = parseNodesetState(body.state);
     const { nodes, warnings } = deps.inventory.expand(body.range, body.files);
-    return c.json({ results: nodeset(deps.inventory, deps.artifacts, nodes, request), warnings });
+    return c.json({ results: nodeset(deps.inventory, deps.bootImages, nodes, request), warnings });
   });
 
   api.get("/nodes/:name/bootlog", (c) => {

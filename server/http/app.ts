@@ -7,6 +7,7 @@ import type { TokenStore } from "../core/tokens.ts";
 import { bootApiRoutes } from "./api-boot.ts";
 import { objectRoutes } from "./api-objects.ts";
 import { powerRoutes } from "./api-power.ts";
+import { imageRoutes } from "./api-images.ts";
 import { requireToken } from "./auth.ts";
 import { bootRoutes } from "./boot-routes.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/v1", objectRoutes(services.inventory));
   app.route("/api/v1", bootApiRoutes(services));
   app.route("/api/v1", powerRoutes(services));
+  app.route("/api/v1", imageRoutes(services));
   app.notFound((c) => c.json({ error: `no such route: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof UserError) return c.json({ error: err.message }, err.status);

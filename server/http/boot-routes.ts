@@ -2,14 +2,14 @@
 import { Hono } from "hono";
 import type { BootLog } from "../core/boot-log.ts";
 import { ARTIFACT_FILES, type BootPlanner } from "../core/boot-plan.ts";
-import type { OsimageArtifacts } from "../core/osimage-artifacts.ts";
+import type { BootImages } from "../image/boot-image.ts";
 import { fileResponse } from "./file-response.ts";
 import { existsSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
 
 export interface BootRouteDeps {
   planner: BootPlanner;
-  artifacts: OsimageArtifacts;
+  bootImages: BootImages;
   bootLog: BootLog;
   /** Directory of iPXE binaries, also offered over HTTP for UEFI HTTP boot. */
   ipxeDir?: string;
@@ -68,13 +68,20 @@ function originOf(url: string): string {
   return slash < 0 ? url : url.slice(0, slash);
 }
 
-function imageFile(request: Request, deps: BootRouteDeps, osimage: string, file: string, node?: string): Response {
-  const kind = KIND_OF_FILE.get(file);
-  const artifact = kind && deps.artifacts.get(osimage, kind);
-  if (!artifact) return new Response(`no ${file} in osimage ${osimage}\n`, { status: 404 });
+function imageFile(request: Request, deps: BootRouteDeps, ref: string, file: string, node?: string): Response {
+  const kind = KIND_OF_FILE.get(file) ?? (file.startsWith(`${ARTIFACT_FILES.rootfs}.`) ? "rootfs" : undefined);
+  let image;
+  try {
+    image = deps.bootImages.resolve(ref);
+  } catch {
+    image = undefined;
+  }
+  // A cpio rootfs is the whole root as an initramfs, served where the initrd would be.
+  const artifact = kind && (kind === "initrd" && image?.rootfsIsInitrd ? image.files.rootfs : image?.files[kind]);
+  if (!artifact) return new Response(`no ${file} in osimage ${ref}\n`, { status: 404 });
   const range = request.headers.get("range");
   if (request.method === "GET" && (!range || range.startsWith("bytes=0-"))) {
-    deps.bootLog.record({ node, kind, detail: `${osimage} ${file} ${artifact.size} bytes` });
+    deps.bootLog.record({ node, kind, detail: `${ref} ${file} ${artifact.size} bytes` });
   }
   return fileResponse(request, { path: artifact.path, size: artifact.size, etag: artifact.sha256 });
 }

@@ -18,6 +18,21 @@ const ok = (schema: object, description = "OK") => ({ description, ...json(schem
 const errors = { "400": ok(error, "bad request"), "401": ok(error, "missing or wrong token"), "404": ok(error, "unknown object"), "409": ok(error, "conflict (exists, MAC/IP clash)") };
 const plural = { name: "plural", in: "path", required: true, schema: { enum: ["nodes", "groups", "osimages", "networks"] } };
 const name = { name: "name", in: "path", required: true, schema: { type: "string" } };
+const ref = { name: "ref", in: "path", required: true, schema: { type: "string" }, description: "version id, unique id prefix, or alias" };
+const jobId = { name: "id", in: "path", required: true, schema: { type: "integer" } };
+const job = {
+  type: "object",
+  properties: {
+    id: { type: "integer" },
+    osimage: { type: "string" },
+    kind: { enum: ["build", "customize"] },
+    state: { enum: ["queued", "building", "packing", "validating", "success", "error", "cancelled"] },
+    stage: { type: "string" },
+    progress: { type: "integer", minimum: 0, maximum: 100 },
+    version: { type: "string" },
+    error: { type: "string" },
+  },
+};
 
 export function openApiDocument(version: string): object {
   return {
@@ -125,6 +140,33 @@ export function openApiDocument(version: string): object {
           responses: { "200": { description: "application/x-ndjson stream" }, ...errors },
         },
       },
+      "/api/v1/osimages/{name}/definition": {
+        put: {
+          summary: "Import an osimage definition folder: osimage.toml becomes the attributes, the other files are kept (base64)",
+          parameters: [name],
+          requestBody: json({ type: "object", required: ["files"], additionalProperties: false, properties: { files: { type: "array", items: { type: "object", required: ["path", "content", "mode"], properties: { path: { type: "string" }, content: { type: "string", contentEncoding: "base64" }, mode: { type: "integer" } } } } } }),
+          responses: { "201": ok({ type: "object" }), "200": ok({ type: "object" }), ...errors },
+        },
+        get: { summary: "The definition's files and parent chain", parameters: [name], responses: { "200": ok({ type: "object" }), ...errors } },
+      },
+      "/api/v1/osimages/{name}/builds": {
+        post: { summary: "Start genimage; returns the job (202). An unchanged definition ends at once with the existing version", parameters: [name], requestBody: json({ type: "object", additionalProperties: false, properties: { force: { type: "boolean" } } }), responses: { "202": ok(job), ...errors } },
+      },
+      "/api/v1/osimages/{name}/customize": {
+        post: { summary: "Run a command inside a version (base: id or alias, default latest) and store the result as a new version", parameters: [name], requestBody: json({ type: "object", required: ["command"], additionalProperties: false, properties: { base: { type: "string" }, command: { type: "array", items: { type: "string" } }, promote: { type: "boolean" } } }), responses: { "202": ok(job), ...errors } },
+      },
+      "/api/v1/images": { get: { summary: "Image versions with aliases, validation, artifacts and the nodes booting each", parameters: [{ name: "osimage", in: "query", schema: { type: "string" } }], responses: { "200": ok({ type: "array", items: { type: "object" } }), ...errors } } },
+      "/api/v1/osimages/{name}/versions/{ref}": { get: { summary: "One version (id, id prefix or alias) with its manifest and validation log", parameters: [name, ref], responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/osimages/{name}/versions/{ref}/manifest.json": { get: { summary: "The version's manifest: artifacts with sha256/size/type, kernel parameters, packages, timings", parameters: [name, ref], responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/osimages/{name}/aliases": { post: { summary: "Point an alias (default latest) at a version: promote", parameters: [name], requestBody: json({ type: "object", required: ["version"], properties: { alias: { type: "string" }, version: { type: "string" } } }), responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/osimages/{name}/aliases/{alias}": { delete: { summary: "Remove an alias (not latest)", parameters: [name, { name: "alias", in: "path", required: true, schema: { type: "string" } }], responses: { "204": { description: "removed" }, ...errors } } },
+      "/api/v1/osimages/{name}/rollback": { post: { summary: "Move an alias (default latest) back to its previous version", parameters: [name], requestBody: json({ type: "object", properties: { alias: { type: "string" } } }), responses: { "200": ok({ type: "object", properties: { from: { type: "string" }, to: { type: "string" } } }), ...errors } } },
+      "/api/v1/osimages/{name}/prune": { post: { summary: "Delete versions no alias or node uses (never the newest) and their files", parameters: [name], requestBody: json({ type: "object", properties: { dryRun: { type: "boolean" } } }), responses: { "200": ok({ type: "object" }), ...errors } } },
+      "/api/v1/jobs": { get: { summary: "Recent image jobs, newest first", responses: { "200": ok({ type: "array", items: job }), ...errors } } },
+      "/api/v1/jobs/{id}": { get: { summary: "One job", parameters: [jobId], responses: { "200": ok(job), ...errors } } },
+      "/api/v1/jobs/{id}/cancel": { post: { summary: "Cancel a queued or running job", parameters: [jobId], responses: { "200": ok(job), ...errors } } },
+      "/api/v1/jobs/{id}/log": { get: { summary: "The job's log as text (offset= to continue)", parameters: [jobId], responses: { "200": { description: "text/plain" }, ...errors } } },
+      "/api/v1/jobs/{id}/events": { get: { summary: "NDJSON: the log so far, then {type: log|state|tick} live, ending with {type: end, job}", parameters: [jobId], responses: { "200": { description: "application/x-ndjson stream" }, ...errors } } },
       "/api/v1/import": {
         post: {
           summary: "Create or change objects of several types in one transaction (mkdef -z / chdef -z)",

@@ -30,11 +30,13 @@ export interface ProvdOptions {
   address: string;
   dhcpInterfaces: readonly string[];
   dhcpMode: "full" | "proxy";
+  /** Reuse a data directory (e.g. one an image build filled); a fresh scratch one by default. */
+  dataDir?: string;
 }
 
 export async function startProvd(options: ProvdOptions): Promise<Provd> {
   const { segment } = options;
-  const dataDir = scratchDir("provd-data");
+  const dataDir = options.dataDir ?? scratchDir("provd-data");
   const server = segment.spawn([...CLI, "serve"], {
     env: {
       PROVCTL_DATA_DIR: dataDir,

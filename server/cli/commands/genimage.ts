@@ -1,0 +1,92 @@
+import { basename, resolve } from "node:path";
+import { UserError } from "../../core/errors.ts";
+import type { Job } from "../../image/build/jobs.ts";
+import type { Command, CommandIO } from "../command.ts";
+import { isDefinitionFolder, uploadDefinition } from "../images/definition-upload.ts";
+import { followJob } from "../images/follow-job.ts";
+
+const FOLLOW_FLAGS = [
+  { names: ["--detach", "-d"], help: "print the job id and return at once (follow it with provctl jobs ID --follow)" },
+  { names: ["--verbose", "-V"], help: "print the build log instead of a progress line" },
+];
+
+export const genimage: Command = {
+  name: "genimage",
+  summary: "build a new version of an osimage (genimage + packimage) and follow the job",
+  usage: ["genimage OSIMAGE|DIR [--force] [--detach] [--verbose]"],
+  flags: [{ names: ["--force", "-f"], help: "build even if the definition is unchanged (e.g. to pick up new packages)" }, ...FOLLOW_FLAGS],
+  details: `Builds the osimage's root (mmdebstrap for Debian, dnf --installroot for EL) from its definition,
+applies synclists, postinstall scripts and the exlist, packs kernel, initrd and a squashfs (or cpio) rootfs,
+runs the definition's validation tests inside the image, and stores an immutable version named by its
+content hash. 'latest' moves to the new version only if its tests pass.
+
+With a folder (osimages/compute) the definition and the parents beside it are imported first.
+An unchanged definition is not rebuilt: the existing version is reported.
+
+Examples:
+  provctl genimage osimages/compute
+  provctl genimage compute --force --detach`,
+  async run(args, io) {
+    const target = args.positionals[0];
+    if (!target || args.positionals.length > 1) throw new UserError("genimage: give one osimage name or definition folder, e.g. genimage osimages/compute");
+    const name = isDefinitionFolder(target) ? basename(resolve(target)) : target;
+    if (isDefinitionFolder(target)) await uploadDefinition(io, target);
+    const job = await io.client().post<Job>(`/api/v1/osimages/${encodeURIComponent(name)}/builds`, { force: args.flags.has("--force") });
+    return finishJob(io, job, args.flags);
+  },
+};
+
+export const defimport: Command = {
+  name: "defimport",
+  summary: "import osimage definition folders (osimage.toml, pkglists, scripts) into the server",
+  usage: ["defimport DIR [DIR ...]"],
+  flags: [],
+  details: `Each folder is named after its osimage and holds osimage.toml plus the files it names. Parents named
+in osimage.toml that sit in sibling folders are imported first. Afterwards lsdef -t osimage shows them.
+
+Example:
+  provctl defimport osimages/*`,
+  async run(args, io) {
+    if (!args.positionals.length) throw new UserError("defimport: give one or more definition folders, e.g. defimport osimages/compute");
+    for (const dir of args.positionals) await uploadDefinition(io, dir);
+    return 0;
+  },
+};
+
+export const customize: Command = {
+  name: "customize",
+  summary: "run a command inside an image version and store the result as a new version",
+  usage: ["customize OSIMAGE[@VERSION] [--promote] [--detach] -- COMMAND [ARG ...]"],
+  flags: [{ names: ["--promote"], help: "move 'latest' to the new version if its validation passes" }, ...FOLLOW_FLAGS],
+  details: `Unpacks the version (default latest), runs COMMAND inside it (chroot, with /proc, /sys and /dev),
+packs the result and stores it as a new version whose parent is the original; the original is never changed.
+
+Example:
+  provctl customize compute@latest -- apt-get install -y htop`,
+  async run(args, io) {
+    const [ref, ...command] = args.positionals;
+    if (!ref || !command.length) throw new UserError("customize: give an image and a command after --, e.g. customize compute -- apt-get install -y htop");
+    const [osimage, base] = ref.split("@");
+    const job = await io.client().post<Job>(`/api/v1/osimages/${encodeURIComponent(osimage!)}/customize`, {
+      ...(base ? { base } : {}),
+      command,
+      promote: args.flags.has("--promote"),
+    });
+    return finishJob(io, job, args.flags);
+  },
+};
+
+async function finishJob(io: CommandIO, job: Job, flags: Map<string, string | true>): Promise<number> {
+  if (flags.has("--detach")) {
+    io.out(`job ${job.id}`);
+    return 0;
+  }
+  io.err(`job ${job.id}: ${job.kind} ${job.osimage}`);
+  const end = await followJob(io, job.id, { verbose: flags.has("--verbose") });
+  if (end.state === "success") {
+    io.out(`${end.osimage}@${end.version}`);
+    return 0;
+  }
+  io.err(`${end.osimage}: Error: job ${end.id} ${end.state}: ${end.error ?? "no reason recorded"} (log: provctl jobs ${end.id} --log)`);
+  return 1;
+}

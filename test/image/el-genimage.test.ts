@@ -1,0 +1,170 @@
+// The EL path through the whole product: `provctl genimage DIR` on a kernel-less el definition whose mirror is a
+// local repository of tiny RPMs built here (dnf --installroot → postinstall → exlist → squashfs → checksums →
+// validation → version), the unchanged-definition shortcut, and a pkglist naming a package no repository has,
+// which must fail without registering anything.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildFixtureRpms, runTool } from "./fixtures/el-repo.ts";
+import { type HostProvd, startHostProvd } from "./host-provd.ts";
+
+const NAME = "el9-tiny";
+const TOOLS = ["dnf", "rpm", "rpmbuild", "createrepo_c", "mksquashfs", "unsquashfs", "unshare", "chroot"];
+
+function whyNot(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (rpm chroots into the image for scriptlets, validation runs in a chroot)";
+  const missing = TOOLS.filter((t) => !Bun.which(t));
+  // busybox-sh.spec copies the host's static busybox: the image's /bin/sh for scriptlets, postinstall and tests.
+  if (!existsSync("/bin/busybox")) missing.push("/bin/busybox (busybox-static)");
+  if (missing.length) return `missing ${missing.join(", ")} (apt-get install dnf rpm createrepo-c squashfs-tools busybox-static)`;
+  return undefined;
+}
+
+const skipReason = whyNot();
+if (skipReason && process.env.CI) throw new Error(`CI must run the EL genimage test, but: ${skipReason}`);
+
+let tmp = "";
+let dataDir = "";
+let definition = ""; // tmp/defs/el9-tiny: the folder name is the osimage name
+let host: HostProvd | undefined;
+let id = "";
+
+const sh = (argv: string[]) => runTool(tmp, argv);
+
+/** Writes an osimage definition folder named NAME under `parent`. */
+async function writeDefinition(parent: string, repo: string, pkglist: string[]): Promise<string> {
+  const dir = join(parent, NAME);
+  await mkdir(join(dir, "scripts"), { recursive: true });
+  const toml = [
+    `distro = "el"`,
+    `osvers = "rhels9"`,
+    `osarch = "x86_64"`,
+    `release = "9"`,
+    `mirrors = [${JSON.stringify(pathToFileURL(repo).href)}]`,
+    `kernel = ""`,
+    `pkglist = "${NAME}.pkglist"`,
+    `exlist = "${NAME}.exlist"`,
+    `postinstall = "scripts/mark.sh"`,
+    `tests = "scripts/check-mark.sh"`,
+  ];
+  await writeFile(join(dir, "osimage.toml"), `${toml.join("\n")}\n`);
+  await writeFile(join(dir, `${NAME}.pkglist`), `# app pulls in libfoo; busybox-sh is /bin/sh for the scriptlets.\n${pkglist.join("\n")}\n`);
+  await writeFile(join(dir, `${NAME}.exlist`), "# junk is installed, then left out of the packed rootfs.\n./usr/share/junk*\n");
+  const mark = `#!/bin/sh
+# postinstall: $1 = image root, $2 = osvers, $3 = arch, $4 = profile
+set -eu
+echo "built for $2/$3 as $IMG_NAME" > "$1/etc/provd-el-marker"
+# Validation runs /usr/bin/env inside the image; these fixture packages have no coreutils.
+mkdir -p "$1/usr/bin"
+ln -s /bin/busybox "$1/usr/bin/env"
+`;
+  const check = `#!/bin/sh
+# Runs inside the image.
+set -eu
+[ -f /etc/provd-el-marker ] || { echo "FAIL: no /etc/provd-el-marker"; exit 1; }
+[ -f /usr/share/libfoo/data ] || { echo "FAIL: libfoo is not installed"; exit 1; }
+echo "ok: marker and libfoo present (image \${PROVD_IMAGE_ID:-?})"
+`;
+  await writeFile(join(dir, "scripts/mark.sh"), mark);
+  await writeFile(join(dir, "scripts/check-mark.sh"), check);
+  await chmod(join(dir, "scripts/mark.sh"), 0o755);
+  await chmod(join(dir, "scripts/check-mark.sh"), 0o755);
+  return dir;
+}
+
+describe.skipIf(skipReason !== undefined)(`EL genimage end to end${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "provd-el-genimage-"));
+    const names = ["libfoo", "app", "busybox-sh", "junk"];
+    const rpms = await buildFixtureRpms(tmp, names);
+    const repo = await rpms.repo(join(tmp, "repo"), names);
+
+    definition = await writeDefinition(join(tmp, "defs"), repo, ["busybox-sh", "app", "junk"]);
+    // The same osimage, later re-imported with a package no repository has.
+    await writeDefinition(join(tmp, "broken"), repo, ["busybox-sh", "app", "nosuch-package"]);
+
+    dataDir = join(tmp, "data");
+    host = await startHostProvd({ dataDir, imageCacheDir: join(tmp, "image-cache"), port: 19000 + (process.pid % 1000) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  }, 30_000);
+
+  test("genimage DIR builds, validates and registers a kernel-less EL version", async () => {
+    const { provctlResult, provctl } = host!;
+    const t0 = performance.now();
+    const r = await provctlResult("genimage", definition, "--verbose");
+    const ms = performance.now() - t0;
+    if (r.code !== 0) throw new Error(`genimage failed (exit ${r.code}):\n${r.stderr.split("\n").slice(-60).join("\n")}`);
+    id = new RegExp(`^${NAME}@([0-9a-f]{16})$`, "m").exec(r.stdout)?.[1] ?? "";
+    expect(r.stdout).toBe(`${NAME}@${id}\n`);
+    console.log(`[el-genimage] first build ${(ms / 1000).toFixed(1)} s → ${NAME}@${id}`);
+    // --verbose streams the build log: dnf's transaction, the postinstall, the exlist and the validation.
+    expect(r.stderr).toMatch(/Installing\s+: libfoo-1\.0-1\.noarch/);
+    expect(r.stderr).toContain("postinstall: ");
+    expect(r.stderr).toMatch(/exlist: [1-9]\d* paths removed/);
+    expect(r.stderr).toContain("ok: marker and libfoo present (image ");
+
+    const versions = JSON.parse(await provctl("images", NAME, "-o", "json"));
+    expect(versions).toHaveLength(1);
+    expect(versions[0]).toMatchObject({ osimage: NAME, id, origin: "build", validation: "passed", aliases: ["latest"], packages: 4 });
+    expect(versions[0].kernelVersion).toBeUndefined();
+    expect(versions[0].artifacts.map((a: { type: string; file: string }) => `${a.type}:${a.file}`)).toEqual(["rootfs:rootfs.squashfs"]);
+
+    const folder = join(dataDir, "images", NAME, id);
+    expect(readdirSync(folder).sort()).toEqual(["manifest.json", "rootfs.squashfs"]);
+    const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ osimage: NAME, id, distro: "el", release: "9", kernelParams: "" });
+    expect(manifest.packages.map((p: { name: string; version: string }) => `${p.name}-${p.version}`)).toEqual([
+      "app-2.0-3",
+      "busybox-sh-1.0-1",
+      "junk-1-1", // installed (rpm says so), its files exlisted
+      "libfoo-1.0-1",
+    ]);
+
+    const listing = sh(["unsquashfs", "-l", "-d", "", join(folder, "rootfs.squashfs")]).split("\n");
+    const has = (p: string) => listing.includes(p);
+    for (const p of ["/etc/provd-el-marker", "/bin/busybox", "/bin/sh", "/usr/share/libfoo/data", "/var/lib/app/post", "/var/lib/rpm/rpmdb.sqlite"]) {
+      expect(has(p), `${p} in the rootfs`).toBe(true);
+    }
+    expect(listing.filter((l) => l.startsWith("/usr/share/junk"))).toEqual([]);
+    // Nothing of the build itself (validation scripts, dnf's cache or logs) was packed.
+    expect(listing.filter((l) => /^\/(tmp\/provd-validate|var\/cache\/dnf|var\/log\/dnf)/.test(l))).toEqual([]);
+    expect(ms).toBeLessThan(60_000);
+  }, 120_000);
+
+  test("an unchanged definition gives the same version without building", async () => {
+    const { provctlResult, provctl } = host!;
+    expect(id).not.toBe("");
+    const t0 = performance.now();
+    const r = await provctlResult("genimage", definition, "--verbose");
+    const ms = performance.now() - t0;
+    console.log(`[el-genimage] unchanged rebuild ${(ms / 1000).toFixed(2)} s`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${NAME}@${id}\n`);
+    expect(r.stderr).toContain(`unchanged definition: version ${id}`);
+    expect(r.stderr).not.toMatch(/Installing\s+:/);
+    expect(JSON.parse(await provctl("images", NAME, "-o", "json"))).toHaveLength(1);
+  }, 60_000);
+
+  test("a pkglist naming a missing package fails, naming it, and registers nothing", async () => {
+    const { provctlResult, provctl } = host!;
+    expect(id).not.toBe("");
+    const r = await provctlResult("genimage", join(tmp, "broken", NAME));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe("");
+    const reason = r.stderr.trim().split("\n").at(-1)!;
+    console.log(`[el-genimage] missing package: ${reason}`);
+    expect(reason).toMatch(/^el9-tiny: Error: job \d+ error: pkglist pass 1: not found in the repositories \(mirror0 = file:\/\/\S+\/repo\): nosuch-package \(log: /);
+
+    const versions = JSON.parse(await provctl("images", NAME, "-o", "json")) as Array<{ id: string; aliases: string[] }>;
+    expect(versions.map((v) => v.id)).toEqual([id]);
+    expect(versions[0]!.aliases).toEqual(["latest"]);
+    expect(readdirSync(join(dataDir, "images", NAME))).toEqual([id]);
+  }, 60_000);
+});
