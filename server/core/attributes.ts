@@ -90,6 +90,7 @@ export const CATALOG: Record<ObjectType, Record<string, AttrSpec>> = {
     level: { column: false, help: "compression level (zstd default 3)" },
     otherpkgdir: { column: false, help: "directory otherpkglist dir/pkg entries are relative to" },
     tests: { column: false, separator: ",", help: "validation scripts run inside each built image" },
+    gpgkeys: { column: false, separator: ",", help: "EL: GPG keys (URLs or files) of the remote repositories" },
     environvar: { column: false, separator: ",", help: "K=V settings for synclists and postinstall" },
   },
   network: {

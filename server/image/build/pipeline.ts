@@ -183,7 +183,7 @@ async function bootstrap(ctx: BuildContext, def: ResolvedDefinition, root: strin
   const env = { SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
   if (def.distro === "el") {
     mkdirSync(root, { recursive: true });
-    const { packages } = await buildElRoot({ root, def, cacheDir: join(ctx.cacheDir, "dnf"), log: ctx.log, signal: ctx.signal });
+    const { packages } = await buildElRoot({ root, def, cacheDir: join(ctx.cacheDir, "dnf"), log: ctx.log, signal: ctx.signal, gpgKeys: def.gpgKeys });
     return packages;
   }
   const aptCache = join(ctx.cacheDir, "apt");

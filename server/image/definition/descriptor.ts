@@ -38,6 +38,8 @@ export interface Descriptor {
   otherpkgdir?: string;
   exlist: string[];
   synclists: string[];
+  /** EL: keys that signed the remote repositories' packages (URLs, or files in the folder). */
+  gpgKeys: string[];
   postinstall: PostinstallStep[];
   tests: PostinstallStep[];
   environ: Record<string, string>;
@@ -50,7 +52,7 @@ const ENUM_KEYS = {
   rootfs: ["squashfs", "cpio"],
   compression: ["zstd", "xz", "gzip"],
 } as const;
-const FILE_LIST_KEYS = ["pkglist", "otherpkglist", "exlist", "synclists"] as const;
+const FILE_LIST_KEYS = ["pkglist", "otherpkglist", "exlist", "synclists", "gpgkeys"] as const;
 const SCRIPT_KEYS = ["postinstall", "tests"] as const;
 export const DESCRIPTOR_KEYS: ReadonlySet<string> = new Set<string>([...STRING_KEYS, ...Object.keys(ENUM_KEYS), ...FILE_LIST_KEYS, ...SCRIPT_KEYS, "otherpkgdir", "mirrors", "level"]);
 
@@ -120,6 +122,7 @@ export function parseDescriptor(text: string, name: string, folder: string): Des
     otherpkgdir: str("otherpkgdir") === undefined || str("otherpkgdir") === "" ? undefined : abs(str("otherpkgdir")!),
     exlist: fileList("exlist"),
     synclists: fileList("synclists"),
+    gpgKeys: commaList(str("gpgkeys") ?? "").map((k) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(k) ? k : abs(k))),
     postinstall: parsePostinstall(str("postinstall") ?? "", folder, `${where}: postinstall`),
     tests: parsePostinstall(str("tests") ?? "", folder, `${where}: tests`),
     environ: environvar(str("environvar") ?? "", where),

@@ -47,6 +47,7 @@ export function resolveDefinition(name: string, folderOf: (name: string) => stri
     profile: pick("profile") ?? name,
     release: pick("release") ?? "",
     mirrors: pick("mirrors") ?? [],
+    gpgKeys: dedupe(chain.flatMap((d) => d.gpgKeys)),
     variant: pick("variant") ?? "minbase",
     kernelPackage: pick("kernel") ?? (distro === "debian" ? "linux-image-amd64" : "kernel"),
     netrootTool: pick("netroot") ?? (distro === "debian" ? "live-boot" : "dracut"),

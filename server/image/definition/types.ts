@@ -54,6 +54,8 @@ export interface ResolvedDefinition {
   release: string;
   /** Debian: mirror URL or a deb822 sources file path ("" = the host's apt sources). EL: repository URLs. */
   mirrors: string[];
+  /** EL: GPG keys (URLs or absolute paths) for the remote repositories; local repositories are not checked. */
+  gpgKeys: string[];
   /** mmdebstrap variant (minbase by default). */
   variant: string;
   /** Kernel package (linux-image-amd64); "" builds a kernel-less root (no kernel/initrd artifacts). */

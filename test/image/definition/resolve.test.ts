@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { UserError } from "../../../server/core/errors.ts";
@@ -130,6 +130,12 @@ describe("inheritance base → compute → gpu", () => {
       [["/etc/hosts"], "/etc/hosts"],
     ]);
     expect(def.warnings).toEqual(["gpu/gpu.synclist:2: APPEND: section and everything after it is for node sync (updatenode) only; not applied to the image"]);
+  });
+
+  test("gpgkeys: URLs kept, files made absolute against the folder, inherited parent first", () => {
+    const { defs, folderOf } = chainDefs();
+    writeFileSync(join(defs, "base/osimage.toml"), `${readFileSync(join(defs, "base/osimage.toml"), "utf8")}gpgkeys = "https://mirror.example/RPM-GPG-KEY, keys/site.asc"\n`);
+    expect(resolveDefinition("gpu", folderOf).gpgKeys).toEqual(["https://mirror.example/RPM-GPG-KEY", join(defs, "base/keys/site.asc")]);
   });
 
   test("every path in the result is absolute", () => {
