@@ -134,7 +134,7 @@ describe("inheritance base → compute → gpu", () => {
 
   test("gpgkeys: URLs kept, files made absolute against the folder, inherited parent first", () => {
     const { defs, folderOf } = chainDefs();
-    writeFileSync(join(defs, "base/osimage.toml"), `${readFileSync(join(defs, "base/osimage.toml"), "utf8")}gpgkeys = "https://mirror.example/RPM-GPG-KEY, keys/site.asc"\n`);
+    writeFileSync(join(defs, "base/osimage.toml"), `${readFileSync(join(defs, "base/osimage.toml"), "utf8")}\ngpgkeys = "https://mirror.example/RPM-GPG-KEY, keys/site.asc"\n`);
     expect(resolveDefinition("gpu", folderOf).gpgKeys).toEqual(["https://mirror.example/RPM-GPG-KEY", join(defs, "base/keys/site.asc")]);
   });
 
