@@ -26,7 +26,9 @@ export async function runPowerTask(io: CommandIO, range: string, request: Record
       io.err(`${event.node}: Error: ${event.message}`);
     }
     const done = outcome.ok.length + outcome.failed.length;
-    if (done < started.nodes.length) progress?.(`${label}: ${done}/${started.nodes.length} done, ${outcome.failed.length} failed`);
+    // Every node has answered: the server still closes the BMC sessions, but there is nothing more to print.
+    if (done >= started.nodes.length) break;
+    progress?.(`${label}: ${done}/${started.nodes.length} done, ${outcome.failed.length} failed`);
   }
   progress?.("");
   return outcome;

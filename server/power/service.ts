@@ -34,30 +34,33 @@ export class PowerService {
       else targets.push(target);
     }
     void fanOut(targets, { concurrency: this.options.concurrency, keyOf: (t) => t.key }, async (target) => {
-      const outcome = await this.runNode(target, request);
+      const { outcome, closed } = await this.runNode(target, request);
       this.tasks.addResult(taskId, { node: target.node, ...outcome });
+      // The result is out as soon as it is known; the BMC's slot frees once its session is closed.
+      await closed;
     })
       .catch((err: unknown) => this.options.log?.error({ err, taskId }, "power task failed"))
       .finally(() => this.tasks.finish(taskId));
     return taskId;
   }
 
-  private async runNode(t: NodeTarget, request: PowerRequest): Promise<{ ok: boolean; message: string }> {
+  private async runNode(t: NodeTarget, request: PowerRequest): Promise<{ outcome: { ok: boolean; message: string }; closed: Promise<void> }> {
     const protocol = this.options.protocols[t.protocol];
-    if (!protocol) return { ok: false, message: `mgt=${t.protocol} is not available in this build` };
+    if (!protocol) return { outcome: { ok: false, message: `mgt=${t.protocol} is not available in this build` }, closed: Promise.resolve() };
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const where = `${t.protocol} BMC ${t.target.host}${t.target.port ? `:${t.target.port}` : ""}`;
     let driver: PowerDriver | undefined;
+    const close = () => (driver ? driver.close().catch((err: unknown) => this.options.log?.warn({ err, node: t.node }, "closing the BMC session failed")) : Promise.resolve());
     try {
       driver = await protocol.open(t.target, signal);
-      return { ok: true, message: await perform(driver, request) };
+      const message = await perform(driver, request);
+      return { outcome: { ok: true, message }, closed: close() };
     } catch (e) {
-      if (signal.aborted) return { ok: false, message: `timeout after ${this.options.timeoutMs / 1000} s: no complete answer from ${where}` };
-      if (e instanceof BmcError) return { ok: false, message: `${e.message} (${where})` };
+      const closed = close();
+      if (signal.aborted) return { outcome: { ok: false, message: `timeout after ${this.options.timeoutMs / 1000} s: no complete answer from ${where}` }, closed };
+      if (e instanceof BmcError) return { outcome: { ok: false, message: `${e.message} (${where})` }, closed };
       this.options.log?.error({ err: e, node: t.node }, "power operation failed unexpectedly");
-      return { ok: false, message: `internal error talking to ${where}; see the server log` };
-    } finally {
-      await driver?.close();
+      return { outcome: { ok: false, message: `internal error talking to ${where}; see the server log` }, closed };
     }
   }
 }

@@ -1,5 +1,4 @@
 import { SETTINGS, loadServeConfig } from "../../core/config.ts";
-import { serve } from "../../serve.ts";
 import type { Command } from "../command.ts";
 
 export const serveCommand: Command = {
@@ -26,6 +25,8 @@ DHCP is off until an interface is configured.`,
   async run(args) {
     const flags: Record<string, string> = {};
     for (const [key, value] of args.flags) if (typeof value === "string") flags[key] = value;
+    // Loaded only here: every other command is a small HTTP client and starts faster without the server's modules.
+    const { serve } = await import("../../serve.ts");
     const server = await serve(loadServeConfig(flags));
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

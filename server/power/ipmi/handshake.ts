@@ -31,6 +31,8 @@ export interface Session {
   readonly bmcSessionId: number;
   readonly algorithms: Algorithms;
   readonly keys: SessionKeys;
+  /** The cipher suite the BMC accepted. */
+  readonly suite: CipherSuiteId;
 }
 
 export interface HandshakeOptions {
@@ -171,7 +173,7 @@ async function attemptHandshake(
   );
   if (rakp4 === undefined) return { kind: "no reply", missing: RAKP4 };
   checkRakp4(rakp4, verified, keys, credentials, channel);
-  return { kind: "session", session: { consoleSessionId, bmcSessionId: opened.bmcSessionId, algorithms: chosen, keys } };
+  return { kind: "session", session: { consoleSessionId, bmcSessionId: opened.bmcSessionId, algorithms: chosen, keys, suite } };
 }
 
 /** Decodes a handshake reply, insisting it answers this attempt's message (tag and our session id). */

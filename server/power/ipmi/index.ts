@@ -37,6 +37,8 @@ export function createIpmiProtocol(options: IpmiOptions = {}): IpmiProtocol {
     closeRetry: options.closeRetry ?? DEFAULT_CLOSE_RETRY,
     cipherSuites,
     slots: new Slots(options.maxSessions ?? 1024),
+    // One entry per BMC ever talked to: as many as the cluster has.
+    acceptedSuites: new Map<string, CipherSuiteId>(),
   };
   return {
     async open(target, signal) {

@@ -22,6 +22,11 @@ export interface SessionOptions {
   readonly closeRetry: RetryPolicy;
   readonly cipherSuites: readonly CipherSuiteId[];
   readonly slots: Slots;
+  /**
+   * The suite each BMC (host:port) last accepted, tried first next time: a BMC without suite 17 (ipmi_sim, older
+   * firmware) then costs no refused Open Session per operation. A refusal still falls back through the list.
+   */
+  readonly acceptedSuites?: Map<string, CipherSuiteId>;
 }
 
 /** Command-specific completion codes (0x80–0xBE), named per command. */
@@ -58,7 +63,11 @@ export class IpmiSession {
     let session: Session;
     try {
       channel = await Channel.open(target.host, port, signal);
-      session = await logIn(channel, credentials, { policy: options.retry, cipherSuites: options.cipherSuites, signal });
+      const key = `${target.host}:${port}`;
+      const known = options.acceptedSuites?.get(key);
+      const cipherSuites = known === undefined ? options.cipherSuites : [known, ...options.cipherSuites.filter((s) => s !== known)];
+      session = await logIn(channel, credentials, { policy: options.retry, cipherSuites, signal });
+      options.acceptedSuites?.set(key, session.suite);
     } catch (error) {
       channel?.close();
       release();

@@ -65,6 +65,13 @@ describe("IPMI client against a scripted BMC", () => {
     expect(bmc.seen.get("open")).toBe(2);
     await driver.close();
 
+    // The suite this BMC accepted is tried first from now on: no refused Open Session per operation.
+    bmc.reset({ refuseSuites: [17] });
+    driver = await ipmi.open(target(), budget());
+    expect(driver.cipherSuite).toBe(3);
+    expect(bmc.seen.get("open")).toBe(1);
+    await driver.close();
+
     bmc.reset({ suite: 3 });
     driver = await ipmi.open(target(), budget());
     expect(driver.cipherSuite).toBe(3);
