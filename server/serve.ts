@@ -10,6 +10,7 @@ import { openDatabase } from "./db/open.ts";
 import { startBootNetwork } from "./boot-network.ts";
 import { powerProtocols } from "./power/protocols.ts";
 import { createApp, fetchWithSlashesCollapsed } from "./http/app.ts";
+import { jobShell } from "./http/job-shell.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunningServer {
@@ -32,10 +33,16 @@ export async function serve(config: ServeConfig): Promise<RunningServer> {
   const tokens = new TokenStore(db, config.token);
   const firstToken = tokens.ensureAdminToken();
   const app = createApp({ services, tokens, log, version: VERSION, ipxeDir: config.ipxeDir });
+  const appFetch = fetchWithSlashesCollapsed(app);
+  const shell = jobShell(services.images, tokens);
   const http = Bun.serve({
     hostname: config.listen.host,
     port: config.listen.port,
-    fetch: fetchWithSlashesCollapsed(app),
+    fetch: (request, server) => {
+      const upgraded = shell.upgrade(request, server);
+      return upgraded === null ? appFetch(request) : upgraded;
+    },
+    websocket: shell.websocket,
     // Root filesystems are uploaded in one request.
     maxRequestBodySize: 64 * 1024 ** 3,
   });

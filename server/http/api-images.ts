@@ -25,7 +25,7 @@ const base64 = (v: unknown, path: string): string => {
 };
 const definitionBody = object({ files: arrayOf(object({ path: str, content: base64, mode: int }), 2000) });
 const buildBody = object({ force: bool }, ["force"]);
-const customizeBody = object({ base: str, command: arrayOf(str, 1000), promote: bool }, ["base", "promote"]);
+const customizeBody = object({ base: str, command: arrayOf(str, 1000), promote: bool, interactive: bool }, ["base", "promote", "command", "interactive"]);
 const aliasBody = object({ alias: str, version: str }, ["alias"]);
 const rollbackBody = object({ alias: str }, ["alias"]);
 const pruneBody = object({ dryRun: bool }, ["dryRun"]);
@@ -56,7 +56,7 @@ export function imageRoutes(deps: ImageApiDeps): Hono {
   api.post("/osimages/:name/customize", async (c) => {
     const body = customizeBody(await readJson(c), "body");
     const ref = `${c.req.param("name")}@${body.base ?? LATEST}`;
-    return c.json(images.customize(ref, body.command, body.promote ?? false), 202);
+    return c.json(images.customize(ref, body.command ?? [], body.promote ?? false, body.interactive ?? false), 202);
   });
 
   api.get("/images", (c) => c.json(images.list(c.req.query("osimage") || undefined).map(summary)));

@@ -153,7 +153,7 @@ export function openApiDocument(version: string): object {
         post: { summary: "Start genimage; returns the job (202). An unchanged definition ends at once with the existing version", parameters: [name], requestBody: json({ type: "object", additionalProperties: false, properties: { force: { type: "boolean" } } }), responses: { "202": ok(job), ...errors } },
       },
       "/api/v1/osimages/{name}/customize": {
-        post: { summary: "Run a command inside a version (base: id or alias, default latest) and store the result as a new version", parameters: [name], requestBody: json({ type: "object", required: ["command"], additionalProperties: false, properties: { base: { type: "string" }, command: { type: "array", items: { type: "string" } }, promote: { type: "boolean" } } }), responses: { "202": ok(job), ...errors } },
+        post: { summary: "Run a command inside a version (base: id or alias, default latest) and store the result as a new version", parameters: [name], requestBody: json({ type: "object", required: ["command"], additionalProperties: false, properties: { base: { type: "string" }, command: { type: "array", items: { type: "string" } }, promote: { type: "boolean" }, interactive: { type: "boolean", description: "a shell instead of a command: attach to /api/v1/jobs/{id}/shell" } } }), responses: { "202": ok(job), ...errors } },
       },
       "/api/v1/images": { get: { summary: "Image versions with aliases, validation, artifacts and the nodes booting each", parameters: [{ name: "osimage", in: "query", schema: { type: "string" } }], responses: { "200": ok({ type: "array", items: { type: "object" } }), ...errors } } },
       "/api/v1/osimages/{name}/versions/{ref}": { get: { summary: "One version (id, id prefix or alias) with its manifest and validation log", parameters: [name, ref], responses: { "200": ok({ type: "object" }), ...errors } } },
@@ -166,6 +166,7 @@ export function openApiDocument(version: string): object {
       "/api/v1/jobs/{id}": { get: { summary: "One job", parameters: [jobId], responses: { "200": ok(job), ...errors } } },
       "/api/v1/jobs/{id}/cancel": { post: { summary: "Cancel a queued or running job", parameters: [jobId], responses: { "200": ok(job), ...errors } } },
       "/api/v1/jobs/{id}/log": { get: { summary: "The job's log as text (offset= to continue)", parameters: [jobId], responses: { "200": { description: "text/plain" }, ...errors } } },
+      "/api/v1/jobs/{id}/shell": { get: { summary: "WebSocket (Upgrade) of an interactive customize job: bytes in go to the shell's terminal, its output comes back; ?rows=&cols= size it. Closes with 'exit N'", parameters: [jobId], responses: { "101": { description: "switching to WebSocket" }, "401": ok(error, "missing or wrong token"), "409": ok(error, "not an interactive customize job that is still running") } } },
       "/api/v1/jobs/{id}/events": { get: { summary: "NDJSON: the log so far, then {type: log|state|tick} live, ending with {type: end, job}", parameters: [jobId], responses: { "200": { description: "application/x-ndjson stream" }, ...errors } } },
       "/api/v1/import": {
         post: {

@@ -10,6 +10,7 @@ import { customizeImage } from "./build/customize.ts";
 import { BuildJobs, type JobContext, type JobRequest } from "./build/jobs.ts";
 import { type BuildContext, type BuildOutcome, buildImage } from "./build/pipeline.ts";
 import { DefinitionStore } from "./definition-store.ts";
+import { ShellSessions } from "./build/shell-sessions.ts";
 import { type ImageVersion, ImageVersions, LATEST, parseImageRef } from "./versions.ts";
 
 export interface ImageServiceOptions {
@@ -22,6 +23,7 @@ export class ImageService {
   readonly definitions: DefinitionStore;
   readonly versions: ImageVersions;
   readonly jobs: BuildJobs;
+  readonly shells = new ShellSessions();
 
   constructor(
     db: Db,
@@ -40,11 +42,14 @@ export class ImageService {
     return this.jobs.submit({ osimage, kind: "build", force });
   }
 
-  customize(ref: string, command: string[], promote = false): ReturnType<BuildJobs["submit"]> {
+  customize(ref: string, command: string[], promote = false, interactive = false): ReturnType<BuildJobs["submit"]> {
     const { osimage, version } = parseImageRef(ref);
     const base = this.versions.resolve(osimage, version);
-    if (!command.length) throw new UserError("customize needs a command to run inside the image, e.g. provctl customize compute@latest -- apt-get install -y htop");
-    return this.jobs.submit({ osimage, kind: "customize", base: base.id, command, promote });
+    if (!command.length && !interactive) {
+      throw new UserError("customize needs a command to run inside the image, e.g. provctl customize compute@latest -- apt-get install -y htop, or --shell");
+    }
+    if (command.length && interactive) throw new UserError("customize takes a command or --shell, not both");
+    return this.jobs.submit({ osimage, kind: "customize", base: base.id, command, promote, interactive });
   }
 
   /** Versions with the nodes that boot each (pinned by id or alias, or following latest). */
@@ -116,10 +121,11 @@ export class ImageService {
       stage: job.stage,
       signal: job.signal,
       builder: { provd: VERSION },
+      shell: (root) => this.shells.run(job.job.id, root, job.log, job.signal),
     };
     const outcome: BuildOutcome =
       request.kind === "customize"
-        ? await customizeImage(ctx, { base: request.base!, command: request.command ?? [], promote: request.promote ?? false })
+        ? await customizeImage(ctx, { base: request.base!, command: request.command ?? [], promote: request.promote ?? false, interactive: request.interactive })
         : await buildImage(ctx, { force: request.force ?? false });
     const v = outcome.version;
     const what = outcome.reused ? "unchanged, reused" : request.kind === "customize" ? `customized from ${v.parent}` : "built";

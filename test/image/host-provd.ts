@@ -10,6 +10,8 @@ const TOOLS = ["mmdebstrap", "mksquashfs", "unsquashfs", "zstd", "cpio", "unshar
 
 export interface HostProvd {
   url: string;
+  /** PROVCTL_URL and PROVCTL_TOKEN for a CLI run by hand. */
+  env: Record<string, string>;
   provctl(...args: string[]): Promise<string>;
   provctlResult(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   jobLog(id: number): Promise<string>;
@@ -55,6 +57,7 @@ export async function startHostProvd(options: { dataDir: string; imageCacheDir: 
   };
   return {
     url,
+    env: { PROVCTL_URL: url, PROVCTL_TOKEN: TOKEN },
     provctlResult,
     async provctl(...args) {
       const r = await provctlResult(...args);

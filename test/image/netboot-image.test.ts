@@ -6,6 +6,7 @@
 //
 // Builds need Debian's mirror, which a lab namespace cannot reach, so phase 1 runs provd on the host's loopback
 // (DHCP off); phase 2 starts provd on the same data directory inside the namespace to boot.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -98,6 +99,29 @@ describe.skipIf(unavailable)(`Images: build, rebuild, customize, validate, boot$
     expect(after.find((v) => v.aliases.includes("latest"))!.id).toBe(first);
     expect(after.filter((v) => v.validation === "failed")).toHaveLength(1);
   }, 600_000);
+
+  test("customize --shell gives a terminal inside the image; exit 0 stores a new version, another status nothing", async () => {
+    const run = async (input: string) => {
+      const proc = Bun.spawn(["bun", join(ROOT, "server/main.ts"), "customize", `base@${first}`, "--shell"], {
+        env: { ...process.env, ...host!.env },
+        stdin: new TextEncoder().encode(input),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { stdout, stderr, code };
+    };
+    const kept = await run("echo typed-in-a-shell > /etc/provd-shell\nexit\n");
+    expect(kept.code, kept.stderr).toBe(0);
+    const id = /^base@([0-9a-f]{16})$/m.exec(kept.stdout)![1]!;
+    const listing = spawnSync("unsquashfs", ["-l", join(dataDir, "images/base", id, "rootfs.squashfs")], { encoding: "utf8" }).stdout;
+    expect(listing).toContain("squashfs-root/etc/provd-shell");
+    const before = (JSON.parse(await host!.provctl("images", "base", "-o", "json")) as unknown[]).length;
+    const dropped = await run("touch /etc/never-stored\nexit 3\n");
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr).toContain("the shell exited with 3; nothing was stored");
+    expect((JSON.parse(await host!.provctl("images", "base", "-o", "json")) as unknown[]).length).toBe(before);
+  }, 300_000);
 
   test("a node PXE-boots the built image through provd to the image's own service", async () => {
     await host!.stop();

@@ -4,6 +4,7 @@ import type { Job } from "../../image/build/jobs.ts";
 import type { Command, CommandIO } from "../command.ts";
 import { isDefinitionFolder, uploadDefinition } from "../images/definition-upload.ts";
 import { followJob } from "../images/follow-job.ts";
+import { attachShell } from "../images/shell-client.ts";
 
 const FOLLOW_FLAGS = [
   { names: ["--detach", "-d"], help: "print the job id and return at once (follow it with provctl jobs ID --follow)" },
@@ -56,23 +57,40 @@ Example:
 export const customize: Command = {
   name: "customize",
   summary: "run a command inside an image version and store the result as a new version",
-  usage: ["customize OSIMAGE[@VERSION] [--promote] [--detach] -- COMMAND [ARG ...]"],
-  flags: [{ names: ["--promote"], help: "move 'latest' to the new version if its validation passes" }, ...FOLLOW_FLAGS],
+  usage: ["customize OSIMAGE[@VERSION] [--promote] [--detach] -- COMMAND [ARG ...]", "customize OSIMAGE[@VERSION] --shell [--promote]"],
+  flags: [
+    { names: ["--promote"], help: "move 'latest' to the new version if its validation passes" },
+    { names: ["--shell", "-s"], help: "an interactive shell inside the image instead of a command; 'exit 0' keeps the changes" },
+    ...FOLLOW_FLAGS,
+  ],
   details: `Unpacks the version (default latest), runs COMMAND inside it (chroot, with /proc, /sys and /dev),
 packs the result and stores it as a new version whose parent is the original; the original is never changed.
 
-Example:
-  provctl customize compute@latest -- apt-get install -y htop`,
+With --shell you get a terminal inside the unpacked image instead; leaving it with 'exit 0' packs the result,
+any other exit status (or a dropped connection) stores nothing.
+
+Examples:
+  provctl customize compute@latest -- apt-get install -y htop
+  provctl customize compute@3f9a2c1d --shell`,
   async run(args, io) {
     const [ref, ...command] = args.positionals;
-    if (!ref || !command.length) throw new UserError("customize: give an image and a command after --, e.g. customize compute -- apt-get install -y htop");
+    const interactive = args.flags.has("--shell");
+    if (!ref || (!command.length && !interactive)) {
+      throw new UserError("customize: give an image and a command after --, e.g. customize compute -- apt-get install -y htop (or --shell)");
+    }
+    if (interactive && command.length) throw new UserError("customize: give a command or --shell, not both");
     const [osimage, base] = ref.split("@");
     const job = await io.client().post<Job>(`/api/v1/osimages/${encodeURIComponent(osimage!)}/customize`, {
       ...(base ? { base } : {}),
-      command,
+      ...(interactive ? { interactive } : { command }),
       promote: args.flags.has("--promote"),
     });
-    return finishJob(io, job, args.flags);
+    if (interactive) {
+      io.err(`job ${job.id}: unpacking ${ref}; the shell starts when it is ready ('exit 0' keeps the changes, 'exit 1' drops them)`);
+      const reason = await attachShell(io.client(), job.id);
+      io.err(`shell ${reason}; packing the new version`);
+    }
+    return finishJob(io, job, interactive ? new Map([...args.flags].filter(([k]) => k !== "--detach")) : args.flags);
   },
 };
 

@@ -16,8 +16,8 @@ import { type BuildContext, type BuildOutcome, SOURCE_DATE_EPOCH, register } fro
 import { storeArtifacts } from "./publish.ts";
 import { validateRoot } from "./validate.ts";
 
-export async function customizeImage(ctx: BuildContext, request: { base: string; command: string[]; promote: boolean }): Promise<BuildOutcome> {
-  if (!request.command.length) throw new UserError("customize needs a command to run inside the image");
+export async function customizeImage(ctx: BuildContext, request: { base: string; command: string[]; promote: boolean; interactive?: boolean }): Promise<BuildOutcome> {
+  if (!request.command.length && !request.interactive) throw new UserError("customize needs a command to run inside the image, or --shell");
   const base = ctx.versions.resolve(ctx.osimage, request.base);
   const rootfsArtifact = base.manifest.artifacts.find((a) => a.type === "rootfs");
   if (!rootfsArtifact) throw new UserError(`${ctx.osimage}@${base.id} has no rootfs to customize`, 422);
@@ -38,8 +38,15 @@ export async function customizeImage(ctx: BuildContext, request: { base: string;
   }
 
   ctx.stage("building", "command");
-  ctx.log(`running in the image: ${request.command.join(" ")}`);
-  await runCommand(insideImage(root, request.command), { ...ctx, what: `the customize command (${request.command[0]})` });
+  if (request.interactive) {
+    if (!ctx.shell) throw new UserError("interactive customize is not available here");
+    const code = await ctx.shell(root);
+    ctx.log(`the shell exited with ${code}`);
+    if (code !== 0) throw new UserError(`the shell exited with ${code}; nothing was stored (leave it with 'exit 0' to keep the changes)`);
+  } else {
+    ctx.log(`running in the image: ${request.command.join(" ")}`);
+    await runCommand(insideImage(root, request.command), { ...ctx, what: `the customize command (${request.command[0]})` });
+  }
 
   ctx.stage("packing", rootfsArtifact.format ?? "squashfs");
   await clampMtimes(root, SOURCE_DATE_EPOCH, ctx);
@@ -61,13 +68,14 @@ export async function customizeImage(ctx: BuildContext, request: { base: string;
   const manifest: Manifest = {
     ...base.manifest,
     id,
-    inputHash: createHash("sha256").update(JSON.stringify([base.id, request.command])).digest("hex"),
+    // An interactive session is never "the same input" twice.
+    inputHash: createHash("sha256").update(JSON.stringify([base.id, request.interactive ? `shell ${Date.now()}` : request.command])).digest("hex"),
     artifacts,
     packages: base.manifest.distro === "debian" ? await debianPackages(root) : base.manifest.packages,
     rootfs: rootStats,
     timings: { customize: Math.round(performance.now() - started) },
     builtAt: new Date().toISOString(),
-    builder: { ...ctx.builder, customizedFrom: base.id, command: request.command.join(" ") },
+    builder: { ...ctx.builder, customizedFrom: base.id, command: request.interactive ? "(interactive shell)" : request.command.join(" ") },
   };
   return register(ctx, manifest, { origin: "customize", parent: base.id, validation, promote: request.promote });
 }

@@ -17,6 +17,8 @@ export interface JobRequest {
   base?: string;
   command?: string[];
   promote?: boolean;
+  /** customize with a shell for `provctl customize --shell` instead of a command. */
+  interactive?: boolean;
 }
 
 export interface Job {

@@ -42,6 +42,8 @@ export interface BuildContext {
   stage: (state: JobState, stage: string) => void;
   signal: AbortSignal;
   builder: Record<string, string>;
+  /** Interactive customize: a shell in `root` for the attached client; resolves with its exit code. */
+  shell?: (root: string) => Promise<number>;
 }
 
 export interface BuildOutcome {
