@@ -1,5 +1,6 @@
 // Runs a build tool, streaming its output lines to the job log; a failure carries the tool's last lines.
 import { UserError } from "../core/errors.ts";
+import { forEachLine } from "./output-lines.ts";
 
 export interface RunOptions {
   log: (line: string) => void;
@@ -32,7 +33,7 @@ export async function runCommand(argv: string[], options: RunOptions): Promise<v
     if (tail.length > TAIL_LINES) tail.shift();
   };
   try {
-    await Promise.all([pipeLines(proc.stdout, onLine), pipeLines(proc.stderr, onLine)]);
+    await Promise.all([forEachLine(proc.stdout, onLine), forEachLine(proc.stderr, onLine)]);
     const code = await proc.exited;
     options.signal?.throwIfAborted();
     if (code !== 0) {
@@ -50,18 +51,4 @@ export async function commandOutput(argv: string[], env?: Record<string, string>
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${code}): ${err.trim()}`);
   return out;
-}
-
-async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    // Progress bars redraw with \r; each redraw is a line of its own.
-    const lines = pending.split(/\r?\n|\r/);
-    pending = lines.pop()!;
-    for (const line of lines) if (line) onLine(line);
-  }
-  pending += decoder.decode();
-  if (pending) onLine(pending);
 }

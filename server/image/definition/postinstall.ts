@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { UserError } from "../../core/errors.ts";
 import type { PostinstallStep } from "./types.ts";
+import { forEachLine } from "../output-lines.ts";
 
 /** `"a.sh, /opt/b.sh x y"` → two steps; relative scripts resolve against `baseDir` (the osimage folder). */
 export function parsePostinstall(value: string, baseDir: string, origin: string): PostinstallStep[] {
@@ -43,9 +44,6 @@ export interface PostinstallContext {
   /** Rewrites the argv before it runs (the builder wraps it to provide /proc, /sys, /dev for scripts that chroot). */
   wrap?: (argv: string[]) => string[];
 }
-
-// A script printing megabytes without a newline still gets logged, in pieces.
-const MAX_LINE = 64 * 1024;
 
 /** Runs `script <root> <osvers> <arch> <profile> [args]` on the build host (not in a chroot: scripts `chroot "$1"` themselves). */
 export async function runPostinstall(step: PostinstallStep, ctx: PostinstallContext): Promise<void> {
@@ -97,7 +95,7 @@ export async function runPostinstall(step: PostinstallStep, ctx: PostinstallCont
   };
   ctx.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const streams = Promise.all([pump(proc.stdout, ctx.log), pump(proc.stderr, ctx.log)]);
+    const streams = Promise.all([forEachLine(proc.stdout, ctx.log), forEachLine(proc.stderr, ctx.log)]);
     const code = await proc.exited;
     // A daemon the script left running would hold the output pipes (and the image) open forever.
     killGroup();
@@ -110,21 +108,3 @@ export async function runPostinstall(step: PostinstallStep, ctx: PostinstallCont
   }
 }
 
-async function pump(stream: ReadableStream<Uint8Array>, log: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      log(buf.slice(0, nl).replace(/\r$/, ""));
-      buf = buf.slice(nl + 1);
-    }
-    while (buf.length > MAX_LINE) {
-      log(buf.slice(0, MAX_LINE));
-      buf = buf.slice(MAX_LINE);
-    }
-  }
-  buf += decoder.decode();
-  if (buf !== "") log(buf.replace(/\r$/, ""));
-}

@@ -4,6 +4,7 @@
 // nothing to unmount, nothing that can leak onto the host or stop the root from being deleted.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { forEachLine } from "../output-lines.ts";
 
 // A tmpfs /dev with the usual nodes rather than a bind of the host's: a package that writes into /dev must not reach the host.
 const MOUNT_AND_EXEC = `set -e
@@ -59,7 +60,7 @@ export async function runInSandbox(run: SandboxRun): Promise<number> {
   const kill = () => proc.kill("SIGKILL");
   run.signal?.addEventListener("abort", kill, { once: true });
   try {
-    await Promise.all([readLines(proc.stdout, run.onLine), readLines(proc.stderr, run.onLine)]);
+    await Promise.all([forEachLine(proc.stdout, run.onLine), forEachLine(proc.stderr, run.onLine)]);
     const code = await proc.exited;
     run.signal?.throwIfAborted();
     return code;
@@ -68,15 +69,3 @@ export async function runInSandbox(run: SandboxRun): Promise<number> {
   }
 }
 
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) onLine(line.replace(/\r$/, ""));
-  }
-  pending += decoder.decode();
-  if (pending) onLine(pending.replace(/\r$/, ""));
-}
