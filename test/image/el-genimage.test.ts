@@ -3,7 +3,7 @@
 // validation → version), the unchanged-definition shortcut, and a pkglist naming a package no repository has,
 // which must fail without registering anything.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -92,7 +92,7 @@ describe.skipIf(skipReason !== undefined)(`EL genimage end to end${skipReason ? 
 
   afterAll(async () => {
     await host?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    if (tmp && !process.env.KEEPTMP) await rm(tmp, { recursive: true, force: true });
   }, 30_000);
 
   test("genimage DIR builds, validates and registers a kernel-less EL version", async () => {
@@ -150,6 +150,24 @@ describe.skipIf(skipReason !== undefined)(`EL genimage end to end${skipReason ? 
     expect(r.stderr).toContain(`unchanged definition: version ${id}`);
     expect(r.stderr).not.toMatch(/Installing\s+:/);
     expect(JSON.parse(await provctl("images", NAME, "-o", "json"))).toHaveLength(1);
+  }, 60_000);
+
+  test("rootfs = cpio packs a sorted, reproducible gzip cpio: a forced rebuild gives the same version", async () => {
+    const { provctl } = host!;
+    const cpioDir = join(tmp, "cpio", "el9-cpio");
+    await cp(definition, cpioDir, { recursive: true });
+    const toml = (await readFile(join(cpioDir, "osimage.toml"), "utf8")).replaceAll(`${NAME}.`, "el9-cpio.");
+    await writeFile(join(cpioDir, "osimage.toml"), `${toml}rootfs = "cpio"\ncompression = "gzip"\n`);
+    for (const ext of ["pkglist", "exlist"]) await rename(join(cpioDir, `${NAME}.${ext}`), join(cpioDir, `el9-cpio.${ext}`));
+    const first = /^el9-cpio@([0-9a-f]{16})$/m.exec(await provctl("genimage", cpioDir))![1]!;
+    const again = /^el9-cpio@([0-9a-f]{16})$/m.exec(await provctl("genimage", "el9-cpio", "--force"))![1]!;
+    expect(again).toBe(first);
+    const [version] = JSON.parse(await provctl("images", "el9-cpio", "-o", "json"));
+    expect(version.artifacts.map((a: { file: string; format: string; compression: string }) => `${a.file} ${a.format} ${a.compression}`)).toEqual(["rootfs.cpio.gz cpio gzip"]);
+    const names = sh(["sh", "-c", `gzip -dc ${join(dataDir, "images/el9-cpio", first, "rootfs.cpio.gz")} | cpio -t --quiet`]).split("\n").filter(Boolean);
+    expect(names).toContain("etc/provd-el-marker");
+    expect(names.some((n) => n.startsWith("usr/share/junk"))).toBe(false);
+    expect(names).toEqual([...names].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0)));
   }, 60_000);
 
   test("a pkglist naming a missing package fails, naming it, and registers nothing", async () => {

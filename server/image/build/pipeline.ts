@@ -24,8 +24,8 @@ import { inputHash } from "./input-hash.ts";
 import { type PackedFile, publishFolder, storeArtifacts } from "./publish.ts";
 import { validateRoot } from "./validate.ts";
 
-/** Fixed, so two builds of the same packages give the same bytes (reproducible builds). */
-export const SOURCE_DATE_EPOCH = 1704067200;
+export { SOURCE_DATE_EPOCH } from "../reproducible.ts";
+import { SOURCE_DATE_EPOCH } from "../reproducible.ts";
 
 export type JobState = "queued" | "building" | "packing" | "validating" | "success" | "error" | "cancelled";
 

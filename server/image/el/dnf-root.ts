@@ -9,6 +9,7 @@ import { type DnfStep, planDnfSteps } from "./dnf-plan.ts";
 import { checkLocalRepo } from "./repos.ts";
 import { type InstalledPackage, listInstalled } from "./rpm-list.ts";
 import { runInSandbox } from "./scriptlet-sandbox.ts";
+import { SOURCE_DATE_EPOCH } from "../reproducible.ts";
 
 export interface ElRootOptions {
   /** Empty directory to install into. */
@@ -43,6 +44,9 @@ export async function buildElRoot(o: ElRootOptions): Promise<{ packages: Install
   try {
     const setup = await prepareHome(home, root, cacheDir, o);
     for (const step of steps) await runStep(setup, home, step, o);
+    // dnf's transaction history stamps real times into an SQLite file (and leaves its WAL beside it): an image
+    // carrying it would differ on every build. The rpmdb, which rpm writes with SOURCE_DATE_EPOCH, stays.
+    for (const f of ["history.sqlite", "history.sqlite-shm", "history.sqlite-wal"]) await rm(join(root, "var/lib/dnf", f), { force: true });
     return { packages: await listInstalled(root) };
   } finally {
     await rm(home, { recursive: true, force: true });
@@ -89,5 +93,6 @@ function dnfEnv(home: string, passEnv: Record<string, string>): Record<string, s
     if (value !== undefined) env[name] = value;
   }
   // LC_ALL=C: failures are recognised by dnf's English messages. PYTHONUNBUFFERED: lines reach the log as they happen.
-  return { ...env, ...passEnv, HOME: home, LC_ALL: "C", PYTHONUNBUFFERED: "1" };
+  // SOURCE_DATE_EPOCH: rpm records it as the install time, so the rpmdb does not change from build to build.
+  return { ...env, ...passEnv, HOME: home, LC_ALL: "C", PYTHONUNBUFFERED: "1", SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
 }

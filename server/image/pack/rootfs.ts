@@ -44,7 +44,8 @@ export async function packRootfs(
   const skip = LEFT_OUT.map((p) => `! -path ${shellQuote(`./${p}`)}`).join(" ");
   // Sorted names and --reproducible make the archive depend on the tree alone.
   const script = `cd ${shellQuote(root)} && find . -xdev ${skip} -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --reproducible --quiet | ${compressor} > ${shellQuote(path)}`;
-  await runCommand(["sh", "-c", `set -o pipefail 2>/dev/null; ${script}`], { ...opts, env, what: "cpio packing" });
+  // bash, not sh: dash has no pipefail, and a failing find or cpio must fail the build.
+  await runCommand(["bash", "-c", `set -o pipefail; ${script}`], { ...opts, env, what: "cpio packing" });
   return { path, file, format: "cpio", compression: spec.compression };
 }
 
