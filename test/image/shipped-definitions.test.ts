@@ -24,8 +24,8 @@ describe("shipped osimage definitions", () => {
     expect(gpu.otherpkglist.flatMap((p) => p.install)).toEqual(["ethtool", "pciutils"]);
     expect(gpu.exlist.some((r) => r.include && r.glob === "./usr/share/doc/*/copyright")).toBe(true);
     // base drops GPU kernel modules; gpu takes them back.
-    expect(gpu.exlist.some((r) => !r.include && r.glob === "./lib/modules/*/kernel/drivers/gpu*")).toBe(true);
-    expect(gpu.exlist.some((r) => r.include && r.glob === "./lib/modules/*/kernel/drivers/gpu*")).toBe(true);
+    expect(gpu.exlist.some((r) => !r.include && r.glob === "./usr/lib/modules/*/kernel/drivers/gpu*")).toBe(true);
+    expect(gpu.exlist.some((r) => r.include && r.glob === "./usr/lib/modules/*/kernel/drivers/gpu*")).toBe(true);
     expect(gpu.synclist.map((e) => e.dest)).toEqual(["/etc/systemd/system/provd-ready.service", "/usr/local/sbin/provd-ready"]);
   });
 
