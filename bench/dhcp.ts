@@ -7,10 +7,10 @@
 // Ctrl-C or on failure.
 import { Database } from "bun:sqlite";
 import type { Subprocess } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { drain, envWithout } from "./lib.ts";
+import { BenchCleanup, drain, envWithout, removeDir, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SERVER_NS = `provd-bench-${process.pid}-s`;
@@ -103,54 +103,16 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- cleanup: every process by PID, the namespaces, the temp dir
 
-const children = new Set<Subprocess>();
+const cleanup = new BenchCleanup();
+const track = <T extends Subprocess>(proc: T): T => cleanup.track(proc);
 const namespaces: string[] = [];
 let tempDir: string | undefined;
 let keepTemp = false;
-let cleaning: Promise<void> | undefined;
-
-function track<T extends Subprocess>(proc: T): T {
-  if (cleaning) {
-    proc.kill("SIGKILL");
-    return proc;
-  }
-  children.add(proc);
-  void proc.exited.then(() => children.delete(proc));
-  return proc;
-}
-
-async function stopProcess(proc: Subprocess, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<number | null> {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    proc.kill(signal);
-    const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-    if (!done) {
-      proc.kill("SIGKILL");
-      await proc.exited;
-    }
-  }
-  children.delete(proc);
-  return proc.exitCode;
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((p) => stopProcess(p, "SIGTERM", 5000)));
-    // Deleting a namespace also deletes the veth pair in it.
-    for (const ns of namespaces.splice(0)) Bun.spawnSync(["ip", "netns", "del", ns], { stdout: "ignore", stderr: "ignore" });
-    if (tempDir) {
-      if (keepTemp) console.error(`kept ${tempDir}`);
-      else rmSync(tempDir, { recursive: true, force: true });
-    }
-  })();
-  return cleaning;
-}
-
-for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping servers, deleting namespaces and temporary files`);
-    void cleanup().finally(() => process.exit(128 + number));
-  });
-}
+// Deleting a namespace also deletes the veth pair in it.
+cleanup.add(() => {
+  for (const ns of namespaces.splice(0)) Bun.spawnSync(["ip", "netns", "del", ns], { stdout: "ignore", stderr: "ignore" });
+});
+cleanup.add(() => removeDir(tempDir, keepTemp));
 
 // ---------------------------------------------------------------- helpers
 
@@ -258,7 +220,7 @@ function parseExchange(out: string, name: string): ExchangeStats {
 }
 
 async function perfdhcp(args: string[], rate: number, seconds: number, timeoutMs: number): Promise<PerfResult> {
-  if (cleaning) throw new Error("interrupted");
+  if (cleanup.started) throw new Error("interrupted");
   const proc = track(Bun.spawn(inNs(CLIENT_NS, ["perfdhcp", "-4", "-l", CLIENT_IF, ...args]), { stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -394,7 +356,7 @@ async function startProvd(opts: Options, dataDir: string, httpPort: number, crea
       await Bun.sleep(250);
     }
   }
-  return { daemon, stop: async () => void (await stopProcess(daemon.proc, "SIGTERM", 15_000)) };
+  return { daemon, stop: async () => void (await cleanup.stop(daemon.proc, "SIGTERM", 15_000)) };
 }
 
 function keaConfig(dir: string): string {
@@ -419,7 +381,7 @@ function startKea(dir: string): Started {
   const config = keaConfig(dir);
   // In the foreground, no control agent, pid and lock files in the temp dir.
   const daemon = startDaemon(SERVER_NS, ["kea-dhcp4", "-c", config], { ...cleanEnv, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir }, dir);
-  return { daemon, stop: async () => void (await stopProcess(daemon.proc)) };
+  return { daemon, stop: async () => void (await cleanup.stop(daemon.proc, "SIGTERM", 10_000)) };
 }
 
 function startDnsmasq(dir: string, readOnly: boolean): Started {
@@ -443,7 +405,7 @@ function startDnsmasq(dir: string, readOnly: boolean): Started {
   ];
   if (readOnly) argv.push("--leasefile-ro");
   const daemon = startDaemon(SERVER_NS, argv, cleanEnv, dir);
-  return { daemon, stop: async () => void (await stopProcess(daemon.proc)) };
+  return { daemon, stop: async () => void (await cleanup.stop(daemon.proc, "SIGTERM", 10_000)) };
 }
 
 // ---------------------------------------------------------------- one server's climb
@@ -695,14 +657,4 @@ async function main(): Promise<void> {
   console.log(`load average ${load()} at the end; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 }
 
-let failed = false;
-try {
-  await main();
-} catch (e) {
-  failed = true;
-  if (!cleaning) console.error(`\nbench/dhcp.ts: ${(e as Error).message}`);
-} finally {
-  await cleanup();
-}
-// A bench, not a test: missed targets still exit 0; only a bench that could not run exits 1.
-process.exit(failed ? 1 : 0);
+await runBench("bench/dhcp.ts", cleanup, "stopping servers, deleting namespaces and temporary files", main);

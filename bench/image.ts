@@ -7,10 +7,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { hostAptSources, SOURCE_DATE_EPOCH } from "../server/image/build/pipeline.ts";
-import { startHostProvd } from "../test/image/host-provd.ts";
+import { hostAptSources } from "../server/image/build/pipeline.ts";
+import { SOURCE_DATE_EPOCH } from "../server/image/reproducible.ts";
+import { type HostProvd, startHostProvd } from "../test/image/host-provd.ts";
 import { labCacheDir } from "../test/lab/index.ts";
-import { lpad, pad } from "./lib.ts";
+import { BenchCleanup, lpad, pad, removeDir, runBench } from "./lib.ts";
 
 const DEFAULT_PACKAGES = "systemd-sysv,iproute2,procps,openssh-server,chrony,nfs-common,numactl,hwloc-nox,rsync,ethtool,pciutils";
 
@@ -38,11 +39,10 @@ const aptCache = join(cache, "apt");
 mkdirSync(aptCache, { recursive: true });
 const packages = options.packages.split(",").filter(Boolean);
 
-const cleanup = () => rmSync(work, { recursive: true, force: true });
-process.on("SIGINT", () => {
-  cleanup();
-  process.exit(130);
-});
+const cleanup = new BenchCleanup();
+let host: HostProvd | undefined;
+cleanup.add(() => host?.stop());
+cleanup.add(() => removeDir(work));
 
 /** The raw tools, as an admin would script them: same list, same cache, same compression. */
 async function rawBuild(round: number): Promise<number> {
@@ -68,7 +68,7 @@ async function rawBuild(round: number): Promise<number> {
 }
 
 async function run(argv: string[], env: Record<string, string> = {}): Promise<void> {
-  const proc = Bun.spawn(argv, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  const proc = cleanup.track(Bun.spawn(argv, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" }));
   const err = await new Response(proc.stderr).text();
   if ((await proc.exited) !== 0) throw new Error(`${argv[0]} failed:\n${err.slice(-2000)}`);
 }
@@ -90,18 +90,19 @@ function definition(): string {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-try {
-  const host = await startHostProvd({ dataDir: join(work, "data"), imageCacheDir: cache });
+async function main(): Promise<void> {
+  const server = await startHostProvd({ dataDir: join(work, "data"), imageCacheDir: cache });
+  host = server;
   const dir = definition();
   console.log(`image bench: ${packages.length} packages${options.kernel ? " + kernel/live-boot" : ""}, ${options.rounds} round(s), load ${loadavg()[0]!.toFixed(2)}`);
   console.log("warming the package cache (one provd build, not measured)…");
-  await host.provctl("genimage", dir);
+  await server.provctl("genimage", dir);
 
   const raw: number[] = [];
   const provd: number[] = [];
   const provdBuild = async () => {
     const t0 = performance.now();
-    await host.provctl("genimage", "benchimage", "--force");
+    await server.provctl("genimage", "benchimage", "--force");
     provd.push(performance.now() - t0);
   };
   for (let round = 0; round < options.rounds; round++) {
@@ -118,11 +119,11 @@ try {
   const unchanged: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    await host.provctl("genimage", "benchimage");
+    await server.provctl("genimage", "benchimage");
     unchanged.push(performance.now() - t0);
   }
-  const timings = JSON.parse(await host.provctl("images", "benchimage", "-o", "json")).at(-1).timings as Record<string, number>;
-  await host.stop();
+  const timings = JSON.parse(await server.provctl("images", "benchimage", "-o", "json")).at(-1).timings as Record<string, number>;
+  await server.stop();
 
   const rawMs = median(raw);
   const provdMs = median(provd);
@@ -135,6 +136,6 @@ try {
   console.log(`provd stages (last build, ms): ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   const ok = provdMs <= rawMs * 1.1 && unchangedMs < rawMs * 0.05;
   console.log(ok ? "targets met" : "targets NOT met");
-} finally {
-  cleanup();
 }
+
+await runBench("bench/image.ts", cleanup, "stopping provd and the raw build, removing temporary files", main);

@@ -7,13 +7,12 @@
 // every process it starts (ipmi_sim, provd, provctl, xargs and its ipmitools) is stopped by PID.
 import type { Subprocess } from "bun";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freeUdpPorts } from "../test/power/ipmi/bmc-probe.ts";
 import { type SimFleet, ipmiSimUnavailable, startIpmiSims } from "../test/power/ipmi/ipmi-sim.ts";
-import { drain, envWithout, lpad, pad } from "./lib.ts";
+import { BenchCleanup, drain, envWithout, freeTcpPort, lpad, pad, removeDir, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** provd's --power-timeout default, seconds (server/core/config.ts). */
@@ -68,97 +67,21 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- cleanup: every process by PID, every temp dir
 
-const children = new Set<Subprocess>();
+// tree: xargs's ipmitools are signalled by PID too.
+const cleanup = new BenchCleanup({ tree: true });
+const track = <T extends Subprocess>(proc: T): T => cleanup.track(proc);
 const tempDirs: string[] = [];
 const udpSockets: Array<{ close(): void }> = [];
 let fleetStarting: Promise<SimFleet> | undefined;
-let cleaning: Promise<void> | undefined;
-
-function track<T extends Subprocess>(proc: T): T {
-  // Started while cleaning up (main() still running after Ctrl-C): stop it at once.
-  if (cleaning) {
-    killTree(proc.pid, "SIGTERM");
-    return proc;
-  }
-  children.add(proc);
-  void proc.exited.then(() => children.delete(proc));
-  return proc;
-}
-
-/** The PIDs of a process's descendants, from /proc (xargs's ipmitools and their shells). */
-function descendants(pid: number): number[] {
-  let direct: number[] = [];
-  try {
-    direct = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // gone, or no /proc
-  }
-  return direct.flatMap((child) => [child, ...descendants(child)]);
-}
-
-/** Signals a process and each of its descendants, by PID. */
-function killTree(pid: number, signal: NodeJS.Signals): void {
-  for (const p of [...descendants(pid), pid]) {
-    try {
-      process.kill(p, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-async function stopProcess(proc: Subprocess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const tree = descendants(proc.pid);
-  killTree(proc.pid, signal);
-  const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-  for (const p of tree) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // exited on the first signal
-    }
-  }
-  if (!done) {
-    proc.kill("SIGKILL");
-    await proc.exited;
-  }
-  children.delete(proc);
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((p) => stopProcess(p)));
-    for (const s of udpSockets.splice(0)) s.close();
-    // The harness stops its ipmi_sims by PID and removes its directory; if it is still starting them, wait for it.
-    const fleet = await fleetStarting?.catch(() => undefined);
-    await fleet?.stop();
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-
-for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping BMCs and servers, removing temporary files`);
-    void cleanup().finally(() => process.exit(128 + number));
-  });
-}
+cleanup.add(async () => {
+  for (const s of udpSockets.splice(0)) s.close();
+  // The harness stops its ipmi_sims by PID and removes its directory; if it is still starting them, wait for it.
+  const fleet = await fleetStarting?.catch(() => undefined);
+  await fleet?.stop();
+  for (const dir of tempDirs) removeDir(dir);
+});
 
 // ---------------------------------------------------------------- helpers
-
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -538,7 +461,7 @@ async function main(): Promise<void> {
     }
   }
   // PROVCTL_POWER_TIMEOUT is a server setting: restart provd on the same data directory with it.
-  await stopProcess(provd.proc);
+  await cleanup.stop(provd.proc);
   provd = await startProvd(opts, dataDir, token, SHORT_TIMEOUT_S);
   await deadRounds(SHORT_TIMEOUT_S);
   console.log("");
@@ -574,15 +497,4 @@ async function main(): Promise<void> {
   );
 }
 
-let failed = false;
-try {
-  await main();
-} catch (e) {
-  failed = true;
-  // After Ctrl-C, the errors of interrupted steps are expected; say nothing more.
-  if (!cleaning) console.error(`\nbench/power.ts: ${(e as Error).message}`);
-} finally {
-  await cleanup();
-}
-// A bench, not a test: missed targets still exit 0; only a bench that could not run exits 1.
-process.exit(failed ? 1 : 0);
+await runBench("bench/power.ts", cleanup, "stopping BMCs and servers, removing temporary files", main);

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { drain, envWithout, pad } from "./lib.ts";
+import { BenchCleanup, drain, envWithout, pad, removeDir, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const IPXE_EFI = "/usr/lib/ipxe/ipxe.efi";
@@ -63,54 +63,16 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- cleanup: every process by PID, the namespace, the temp dir
 
-const children = new Set<Subprocess>();
+const cleanup = new BenchCleanup();
+const track = <T extends Subprocess>(proc: T): T => cleanup.track(proc);
 let namespace: string | undefined;
 let tempDir: string | undefined;
 let keepTemp = false;
-let cleaning: Promise<void> | undefined;
-
-function track<T extends Subprocess>(proc: T): T {
-  if (cleaning) {
-    proc.kill("SIGKILL");
-    return proc;
-  }
-  children.add(proc);
-  void proc.exited.then(() => children.delete(proc));
-  return proc;
-}
-
-async function stopProcess(proc: Subprocess, signal: NodeJS.Signals = "SIGTERM", graceMs = 5000): Promise<void> {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    proc.kill(signal);
-    const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-    if (!done) {
-      proc.kill("SIGKILL");
-      await proc.exited;
-    }
-  }
-  children.delete(proc);
-}
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((p) => stopProcess(p)));
-    if (namespace) Bun.spawnSync(["ip", "netns", "del", namespace], { stdout: "ignore", stderr: "ignore" });
-    namespace = undefined;
-    if (tempDir) {
-      if (keepTemp) console.error(`kept ${tempDir}`);
-      else rmSync(tempDir, { recursive: true, force: true });
-    }
-  })();
-  return cleaning;
-}
-
-for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
-  process.on(signal, () => {
-    // Inside the namespace, the outer process tells the user; both clean up their own.
-    if (!process.argv.includes("--inside")) console.error(`\n${signal}: stopping servers, deleting the namespace and temporary files`);
-    void cleanup().finally(() => process.exit(128 + number));
-  });
-}
+cleanup.add(() => {
+  if (namespace) Bun.spawnSync(["ip", "netns", "del", namespace], { stdout: "ignore", stderr: "ignore" });
+  namespace = undefined;
+});
+cleanup.add(() => removeDir(tempDir, keepTemp));
 
 // ---------------------------------------------------------------- helpers
 
@@ -228,7 +190,7 @@ interface Transfer {
 }
 
 function atftpArgs(file: string, out: string, port: number, windowsize: number | undefined, trace = false): string[] {
-  if (cleaning) throw new Error("interrupted");
+  if (cleanup.started) throw new Error("interrupted");
   const args = ["atftp", "-g", "-r", file, "-l", out, "--option", `blksize ${BLKSIZE}`];
   if (windowsize !== undefined) args.push("--option", `windowsize ${windowsize}`);
   if (trace) args.push("--trace");
@@ -428,7 +390,7 @@ async function inside(opts: Options, dir: string): Promise<void> {
   console.log();
 
   for (const s of servers) {
-    await stopProcess(s.proc);
+    await cleanup.stop(s.proc);
     const log = s.log().trim();
     if (s.name === "provd" && log) console.log(`provd logged: ${log.split("\n").slice(0, 3).join("\n  ")}`);
   }
@@ -523,14 +485,6 @@ async function main(): Promise<void> {
   console.log(`load average ${load()} at the end; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 }
 
-let failed = false;
-try {
-  await main();
-} catch (e) {
-  failed = true;
-  if (!cleaning) console.error(`\nbench/tftp.ts: ${(e as Error).message}`);
-} finally {
-  await cleanup();
-}
-// A bench, not a test: missed targets still exit 0; only a bench that could not run exits 1.
-process.exit(failed ? 1 : 0);
+// Inside the namespace, the outer process tells the user; both clean up their own.
+const interrupted = process.argv.includes("--inside") ? undefined : "stopping servers, deleting the namespace and temporary files";
+await runBench("bench/tftp.ts", cleanup, interrupted, main);

@@ -42,17 +42,16 @@ export class DefinitionStore {
     const descriptor = files.find((f) => f.path === DESCRIPTOR);
     if (!descriptor) throw new UserError(`${name}: no ${DESCRIPTOR} in the definition folder`);
     const attrs = descriptorAttrs(name, new TextDecoder().decode(descriptor.content));
-    const exists = this.store.list("osimage").some((o) => o.name === name);
+    const previous = this.store.list("osimage").find((o) => o.name === name);
     let warnings: string[] = [];
     atomically(this.db, () => {
-      const change = [{ type: "osimage" as const, name, attrs: { provmethod: "netboot", ...attrs } }];
-      if (exists) {
+      const wanted = { provmethod: "netboot", ...attrs };
+      if (previous) {
         // Keys dropped from osimage.toml must not survive from the previous import.
-        const old = this.store.list("osimage").find((o) => o.name === name)!.attrs;
-        const cleared = Object.fromEntries(Object.keys(old).filter((k) => !(k in attrs) && k !== "provmethod").map((k) => [k, ""]));
-        warnings = this.store.change([{ ...change[0]!, attrs: { ...cleared, ...change[0]!.attrs } }], "set").warnings ?? [];
+        const cleared = Object.fromEntries(Object.keys(previous.attrs).filter((k) => !(k in wanted)).map((k) => [k, ""]));
+        warnings = this.store.change([{ type: "osimage", name, attrs: { ...cleared, ...wanted } }], "set").warnings;
       } else {
-        warnings = this.store.create(change).warnings ?? [];
+        warnings = this.store.create([{ type: "osimage", name, attrs: wanted }]).warnings;
       }
       this.db.delete(osimageFiles).where(eq(osimageFiles.osimage, name)).run();
       for (const f of files) {
@@ -60,7 +59,7 @@ export class DefinitionStore {
         this.db.insert(osimageFiles).values({ osimage: name, path: f.path, content: Buffer.from(f.content), mode: f.mode & 0o777 }).run();
       }
     });
-    return { created: !exists, warnings };
+    return { created: !previous, warnings };
   }
 
   files(name: string): DefinitionFile[] {

@@ -91,15 +91,21 @@ export class ImageService {
 
   private nodesByVersion(): Map<string, string[]> {
     const map = new Map<string, string[]>();
+    // Many nodes share a reference (compute, compute@latest): resolve each once, not once per node.
+    const resolved = new Map<string, ImageVersion | undefined>();
+    const resolve = (ref: string) => {
+      if (!resolved.has(ref)) {
+        try {
+          resolved.set(ref, this.versionFor(ref));
+        } catch {
+          resolved.set(ref, undefined);
+        }
+      }
+      return resolved.get(ref);
+    };
     for (const node of this.inventory.list("node")) {
       const ref = node.attrs.osimage;
-      if (!ref) continue;
-      let version: ImageVersion | undefined;
-      try {
-        version = this.versionFor(ref);
-      } catch {
-        continue;
-      }
+      const version = ref ? resolve(ref) : undefined;
       if (!version) continue;
       const key = `${version.osimage}@${version.id}`;
       map.set(key, [...(map.get(key) ?? []), node.name]);

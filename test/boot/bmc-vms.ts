@@ -4,6 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Firmware, type LabProcess, OVMF_VARS, type Segment, cleanSerial, qemuArgv, waitForListening } from "../lab/index.ts";
+import { lanConf } from "../power/ipmi/ipmi-sim.ts";
 
 const HOOK = join(import.meta.dirname, "vm-power.sh");
 const REDFISH_BMC = join(import.meta.dirname, "../bmc/redfish-bmc.ts");
@@ -163,23 +164,7 @@ export async function startIpmiSim({ segment, vm, port, dir }: BmcOptions): Prom
   mkdirSync(join(dir, "state"), { recursive: true });
   const lan = join(dir, "lan.conf");
   const emu = join(dir, "sim.emu");
-  writeFileSync(
-    lan,
-    `name "${vm.spec.node}-bmc"
-set_working_mc 0x20
-  startlan 1
-    addr 127.0.0.1 ${port}
-    priv_limit admin
-    allowed_auths_callback none md2 md5 straight
-    allowed_auths_user none md2 md5 straight
-    allowed_auths_operator none md2 md5 straight
-    allowed_auths_admin none md2 md5 straight
-    guid a123456789abcdefa123456789abcdef
-  endlan
-  chassis_control "${vm.hookCommand()}"
-  user 2 true "${BMC_USER}" "${BMC_PASSWORD}" admin 10 none md2 md5 straight
-`,
-  );
+  writeFileSync(lan, lanConf(`${vm.spec.node}-bmc`, port, vm.hookCommand(), BMC_USER, BMC_PASSWORD));
   writeFileSync(emu, "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nmc_enable 0x20\n");
   const sim = segment.spawn(["ipmi_sim", "-c", lan, "-f", emu, "-s", join(dir, "state"), "-n"]);
   await waitForListening(segment, [{ proto: "udp", port, address: "127.0.0.1" }], { processes: [sim] });

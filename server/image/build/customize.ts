@@ -12,7 +12,8 @@ import { versionId } from "../manifest.ts";
 import { clampMtimes, packRootfs } from "../pack/rootfs.ts";
 import { runCommand } from "../run-command.ts";
 import { treeStats } from "../tree-stats.ts";
-import { type BuildContext, type BuildOutcome, SOURCE_DATE_EPOCH, register } from "./pipeline.ts";
+import { SOURCE_DATE_EPOCH } from "../reproducible.ts";
+import { type BuildContext, type BuildOutcome, register } from "./pipeline.ts";
 import { storeArtifacts } from "./publish.ts";
 import { validateRoot } from "./validate.ts";
 

@@ -24,7 +24,6 @@ import { inputHash } from "./input-hash.ts";
 import { type PackedFile, publishFolder, storeArtifacts } from "./publish.ts";
 import { validateRoot } from "./validate.ts";
 
-export { SOURCE_DATE_EPOCH } from "../reproducible.ts";
 import { SOURCE_DATE_EPOCH } from "../reproducible.ts";
 
 export type JobState = "queued" | "building" | "packing" | "validating" | "success" | "error" | "cancelled";

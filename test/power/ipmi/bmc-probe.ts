@@ -1,4 +1,6 @@
-// Free UDP ports and "is a BMC answering yet" for the emulator launchers.
+// Free UDP ports, "is a BMC answering yet" for the emulator launchers, and the BmcError a test expects.
+import { readFileSync, writeFileSync } from "node:fs";
+import { BmcError } from "../../../server/power/driver.ts";
 import { NetFn, encodeRequest } from "../../../server/power/ipmi/message.ts";
 import { encodeSessionless15 } from "../../../server/power/ipmi/rmcp.ts";
 
@@ -52,3 +54,31 @@ export async function eventually(condition: () => boolean, timeoutMs = 3000): Pr
   }
   return true;
 }
+
+/** The BmcError a promise rejects with; anything else (or success) fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<BmcError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof BmcError) return error;
+    throw error;
+  }
+  throw new Error("expected a BmcError, got success");
+}
+
+/** What a BMC's power hook logged, one line per call, oldest first; and a way to start the log afresh. */
+export function hookLog(path: string): { calls(): string[]; clearCalls(): void } {
+  return {
+    calls() {
+      try {
+        return readFileSync(path, "utf8").split("\n").filter((line) => line !== "");
+      } catch {
+        return [];
+      }
+    },
+    clearCalls() {
+      writeFileSync(path, "");
+    },
+  };
+}
+

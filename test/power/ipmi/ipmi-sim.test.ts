@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BmcError, type BmcTarget, type PowerAction } from "../../../server/power/driver.ts";
 import { createIpmiProtocol } from "../../../server/power/ipmi/index.ts";
-import { eventually } from "./bmc-probe.ts";
+import { eventually, failure } from "./bmc-probe.ts";
 import { type SimFleet, ipmiSimUnavailable, startIpmiSims } from "./ipmi-sim.ts";
 
 const unavailable = ipmiSimUnavailable();
@@ -14,16 +14,6 @@ const impatient = createIpmiProtocol({ retry: { tries: 3, firstWaitMs: 100, step
 /** Long retransmission waits: an answer that comes quickly cannot have come from a retry or a timeout. */
 const patient = createIpmiProtocol({ retry: { tries: 3, firstWaitMs: 5000, stepMs: 0, jitterMs: 0 } });
 const budget = (ms = 10_000): AbortSignal => AbortSignal.timeout(ms);
-
-async function failure(promise: Promise<unknown>): Promise<BmcError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BmcError) return error;
-    throw error;
-  }
-  throw new Error("expected a BmcError, got success");
-}
 
 async function withDriver<T>(target: BmcTarget, use: (driver: Awaited<ReturnType<typeof ipmi.open>>) => Promise<T>): Promise<T> {
   const driver = await ipmi.open(target, budget());

@@ -1,10 +1,10 @@
 // Starts and stops real ipmi_sim BMCs (Debian openipmi) on 127.0.0.1, configured as bmc.md §4 says:
 // one process, lan.conf and state directory per BMC, the chassis_control hook logging to calls.log.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BmcTarget } from "../../../server/power/driver.ts";
-import { freeUdpPorts, waitForBmcs } from "./bmc-probe.ts";
+import { freeUdpPorts, hookLog, waitForBmcs } from "./bmc-probe.ts";
 
 const HOOK = join(import.meta.dirname, "fixtures", "chassisctl.sh");
 
@@ -33,7 +33,8 @@ export interface SimFleet {
   stop(): Promise<void>;
 }
 
-function lanConf(name: string, port: number, hookDir: string): string {
+/** ipmi_sim's lan.conf: one LAN channel on 127.0.0.1:port, one admin user, `chassisControl` as the power hook. */
+export function lanConf(name: string, port: number, chassisControl: string, user = "admin", password = "password"): string {
   return `name "${name}"
 set_working_mc 0x20
   startlan 1
@@ -45,8 +46,8 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
-  chassis_control "${HOOK} ${hookDir}"
-  user 2 true "admin" "password" admin 10 none md2 md5 straight
+  chassis_control "${chassisControl}"
+  user 2 true "${user}" "${password}" admin 10 none md2 md5 straight
 `;
 }
 
@@ -77,7 +78,7 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
     const hookDir = join(dir, "chassis");
     mkdirSync(join(dir, "state"), { recursive: true });
     mkdirSync(hookDir, { recursive: true });
-    writeFileSync(join(dir, "lan.conf"), lanConf(name, port, hookDir));
+    writeFileSync(join(dir, "lan.conf"), lanConf(name, port, `${HOOK} ${hookDir}`));
     writeFileSync(join(dir, "sim.emu"), SIM_EMU);
     spawn(name, dir);
     const log = join(hookDir, "calls.log");
@@ -86,16 +87,7 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
       name,
       port,
       target: { host: "127.0.0.1", port, username: "admin", password: "password" },
-      calls() {
-        try {
-          return readFileSync(log, "utf8").split("\n").filter((line) => line !== "");
-        } catch {
-          return [];
-        }
-      },
-      clearCalls() {
-        writeFileSync(log, "");
-      },
+      ...hookLog(log),
       setState(item, value) {
         writeFileSync(join(hookDir, item), `${value}\n`);
       },

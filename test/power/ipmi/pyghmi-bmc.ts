@@ -1,10 +1,10 @@
 // Starts and stops the pyghmi fake BMC (fixtures/fake_bmc.py, Debian python3-pyghmi): one process
 // serving several ports, each logging its calls to STATE_DIR/<port>.log.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BmcTarget } from "../../../server/power/driver.ts";
-import { freeUdpPorts, waitForBmcs } from "./bmc-probe.ts";
+import { freeUdpPorts, hookLog, waitForBmcs } from "./bmc-probe.ts";
 
 // Debian's interpreter: the `python3` on PATH may be another one without Debian's modules.
 const PYTHON = "/usr/bin/python3";
@@ -55,16 +55,7 @@ export async function startPyghmi(count: number): Promise<PyghmiFleet> {
     return {
       port,
       target: { host: "127.0.0.1", port, username: "admin", password: "password" },
-      calls() {
-        try {
-          return readFileSync(log, "utf8").split("\n").filter((line) => line !== "");
-        } catch {
-          return [];
-        }
-      },
-      clearCalls() {
-        writeFileSync(log, "");
-      },
+      ...hookLog(log),
     };
   });
   return { bmcs, stop };

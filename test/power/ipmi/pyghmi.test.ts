@@ -1,8 +1,9 @@
 // The IPMI client against pyghmi's BMC (Debian python3-pyghmi), lenient where ipmi_sim is strict:
 // it answers suite 3 to a suite-17 request and ignores unknown users instead of refusing them.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BmcError, type BootOverride, type PowerAction } from "../../../server/power/driver.ts";
+import type { BootOverride, PowerAction } from "../../../server/power/driver.ts";
 import { createIpmiProtocol } from "../../../server/power/ipmi/index.ts";
+import { failure } from "./bmc-probe.ts";
 import { type PyghmiFleet, pyghmiUnavailable, startPyghmi } from "./pyghmi-bmc.ts";
 
 const unavailable = pyghmiUnavailable();
@@ -10,16 +11,6 @@ if (unavailable && process.env.CI) throw new Error(`CI must run the pyghmi tests
 
 const ipmi = createIpmiProtocol();
 const budget = (ms = 10_000): AbortSignal => AbortSignal.timeout(ms);
-
-async function failure(promise: Promise<unknown>): Promise<BmcError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BmcError) return error;
-    throw error;
-  }
-  throw new Error("expected a BmcError, got success");
-}
 
 describe.skipIf(unavailable)(`IPMI client against a pyghmi BMC${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
   let fleet: PyghmiFleet;

@@ -4,20 +4,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { BmcError } from "../../../server/power/driver.ts";
 import { createIpmiProtocol } from "../../../server/power/ipmi/index.ts";
+import { failure } from "./bmc-probe.ts";
 import { type ScriptedBmc, startScriptedBmc } from "./scripted-bmc.ts";
 
 const ipmi = createIpmiProtocol({ retry: { tries: 3, firstWaitMs: 60, stepMs: 60, jitterMs: 20 } });
 const budget = (ms = 5000): AbortSignal => AbortSignal.timeout(ms);
-
-async function failure(promise: Promise<unknown>): Promise<BmcError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BmcError) return error;
-    throw error;
-  }
-  throw new Error("expected a BmcError, got success");
-}
 
 const flip = (at: number) => (reply: Uint8Array) => {
   const copy = reply.slice();
