@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Power bench: `provctl rpower NODERANGE stat` through provd against the same status reads done with ipmitool fanned
 // out by xargs, on real ipmi_sim BMCs (test/power/ipmi/ipmi-sim.ts), and rpower on 200 dead BMCs.
-// Usage: bun bench/power.ts [--bmcs N] [--dead N] [--rounds N] [--dead-rounds N] [--binary[=PATH]] [--no-ipmitool-dead]
+// Usage: bun bench/power.ts [--bmcs N] [--dead N] [--rounds N] [--dead-rounds N] [--binary=PATH | --source] [--no-ipmitool-dead]
 //                                                                                           (see bench/README.md)
 // Everything runs on 127.0.0.1 in temporary directories that are removed at the end (also on Ctrl-C or failure);
 // every process it starts (ipmi_sim, provd, provctl, xargs and its ipmitools) is stopped by PID.
@@ -28,12 +28,15 @@ interface Options {
   dead: number;
   rounds: number;
   deadRounds: number;
+  /** The provctl to run; undefined: `bun server/main.ts` (--source). */
   binary?: string;
+  /** Build dist/provctl first (the default): the CLI's start is part of every figure, so measure the product. */
+  build: boolean;
   ipmitoolDead: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { bmcs: 120, dead: 200, rounds: 3, deadRounds: 2, binary: undefined, ipmitoolDead: true };
+  const o: Options = { bmcs: 120, dead: 200, rounds: 3, deadRounds: 2, binary: join(ROOT, "dist/provctl"), build: true, ipmitoolDead: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -45,8 +48,9 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--dead") o.dead = Number(next());
     else if (a === "--rounds") o.rounds = Number(next());
     else if (a === "--dead-rounds") o.deadRounds = Number(next());
-    else if (a === "--binary") o.binary = join(ROOT, "dist/provctl");
-    else if (a.startsWith("--binary=")) o.binary = resolve(a.slice("--binary=".length));
+    else if (a === "--binary") Object.assign(o, { binary: join(ROOT, "dist/provctl"), build: true });
+    else if (a.startsWith("--binary=")) Object.assign(o, { binary: resolve(a.slice("--binary=".length)), build: false });
+    else if (a === "--source") Object.assign(o, { binary: undefined, build: false });
     else if (a === "--no-ipmitool-dead") o.ipmitoolDead = false;
     else if (a === "-h" || a === "--help") {
       console.log(`bun bench/power.ts [options]        (needs ipmi_sim and ipmitool: apt-get install openipmi ipmitool)
@@ -54,7 +58,8 @@ function parseOptions(argv: string[]): Options {
   --dead N            dead BMCs per case: closed ports, and ports that never answer (default 200)
   --rounds N          timed rounds of rpower stat and of each ipmitool fan-out, taken in turns; medians (default 3)
   --dead-rounds N     rounds of each dead case per timeout (default 2)
-  --binary[=PATH]     run dist/provctl (bun run build), or the provctl at PATH, instead of bun server/main.ts
+  --binary=PATH       run the provctl at PATH (default: \`bun run build\` first, then dist/provctl)
+  --source            run bun server/main.ts instead (the CLI's start then includes transpiling)
   --no-ipmitool-dead  skip ipmitool's runs against the dead BMCs (about 20 s each)`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (--help lists them)`);
@@ -287,7 +292,13 @@ async function main(): Promise<void> {
   const unavailable = ipmiSimUnavailable();
   if (unavailable) throw new Error(unavailable);
   for (const tool of ["ipmitool", "xargs"]) if (!Bun.which(tool)) throw new Error(`${tool} is not installed (apt-get install ipmitool)`);
-  if (opts.binary && !existsSync(opts.binary)) throw new Error(`${opts.binary} does not exist: run \`bun run build\` first, or drop --binary`);
+  if (opts.build) {
+    process.stdout.write("bun run build… ");
+    const build = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (build.exitCode !== 0) throw new Error(`bun run build failed:\n${build.stderr.toString()}`);
+    console.log("done");
+  }
+  if (opts.binary && !existsSync(opts.binary)) throw new Error(`${opts.binary} does not exist`);
   const started = Date.now();
   const cpuList = cpus();
   const N = opts.bmcs;

@@ -60,11 +60,16 @@ export function powerRoutes(deps: PowerApiDeps): Hono {
       queue.unshift(...snapshot.results);
       if (snapshot.state !== "running") finished = true;
       for (;;) {
+        // Whatever came in while the last write was under way goes out as one write: one wake-up of the client
+        // for a burst of results, not one per node.
         while (queue.length) {
-          const r = queue.shift()!;
-          if (sent.has(r.node)) continue;
-          sent.add(r.node);
-          await out.write(`${JSON.stringify(r)}\n`);
+          let lines = "";
+          for (const r of queue.splice(0)) {
+            if (sent.has(r.node)) continue;
+            sent.add(r.node);
+            lines += `${JSON.stringify(r)}\n`;
+          }
+          if (lines) await out.write(lines);
         }
         if (finished) break;
         await new Promise<void>((resolve) => (wake = resolve));

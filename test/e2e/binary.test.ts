@@ -20,6 +20,11 @@ describe("dist/provctl", () => {
     const server = await startServer({ cli: [BINARY], cwd: empty, token: "bin" });
     expect(server.run(["mkdef", "r[1-2]n[01-02]", "groups=rack,all"]).code).toBe(0);
     expect(server.run(["nodels", "rack"]).stdout).toBe("r1n01\nr1n02\nr2n01\nr2n02\n");
+    // The iPXE templates are embedded too: a node's boot script renders from the empty directory.
+    expect(server.run(["chdef", "r1n01", "mac=52:54:00:aa:bb:01"]).code).toBe(0);
+    const script = await fetch(`${server.url}/boot/ipxe/52-54-00-aa-bb-01`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toMatch(/^#!ipxe\n/);
     await server.stop();
     removeDir(server.dataDir);
     removeDir(empty);

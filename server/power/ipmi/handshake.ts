@@ -1,5 +1,5 @@
-// Logging in to a BMC (bmc.md §3): Get Channel Authentication Capabilities in IPMI 1.5 framing, then
-// Open Session and RAKP 1–4. Cipher suite 17 is asked first and suite 3 after a refusal; a BMC that
+// Logging in to a BMC (bmc.md §3): Get Channel Authentication Capabilities in IPMI 1.5 framing (left out
+// for a BMC that gave us a session before), then Open Session and RAKP 1–4. Cipher suite 17 is asked first and suite 3 after a refusal; a BMC that
 // accepts with other algorithms we also speak (pyghmi answers SHA1 to a SHA256 request) is taken at
 // its word. A reply that does not come restarts the whole handshake with a fresh session id, as
 // ipmitool does: the BMC may have dropped the half-built session.
@@ -40,10 +40,12 @@ export interface HandshakeOptions {
   /** In order of preference. */
   readonly cipherSuites: readonly CipherSuiteId[];
   readonly signal: AbortSignal;
+  /** This BMC gave us a session before: skip Get Channel Authentication Capabilities (one round trip). */
+  readonly knownIpmi20?: boolean;
 }
 
 export async function logIn(channel: Channel, credentials: Credentials, options: HandshakeOptions): Promise<Session> {
-  await checkIpmi20(channel, options.policy, options.signal);
+  if (!options.knownIpmi20) await checkIpmi20(channel, options.policy, options.signal);
   const suites = [...options.cipherSuites];
   let lastMissing = "RMCP+ Open Session response";
   channel.resetDrops();

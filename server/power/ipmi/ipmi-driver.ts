@@ -42,7 +42,7 @@ export class IpmiDriver implements PowerDriver {
 
   async powerState(): Promise<PowerState> {
     const request = { netFn: NetFn.chassis, cmd: Chassis.getStatus, data: new Uint8Array(0) };
-    const data = await this.session.command(request, "Get Chassis Status");
+    const data = await this.session.command(request, "Get Chassis Status", undefined, "user");
     if (data.length < 1) throw new BmcError("protocol", `${this.session.peer} answered Get Chassis Status without data`);
     return ((data[0] ?? 0) & 0x01) !== 0 ? "on" : "off";
   }

@@ -1,5 +1,6 @@
-// An active RMCP+ session with one BMC: opened (socket, login, administrator privilege), used for one
-// request at a time, and always closed with Close Session, also when the caller's signal aborts.
+// An active RMCP+ session with one BMC: opened (socket, login), used for one request at a time, raised to
+// administrator privilege before the first command that needs more than User, and always closed with Close
+// Session, also when the caller's signal aborts.
 import type { BmcTarget } from "../driver.ts";
 import { BmcError } from "../driver.ts";
 import { abortError } from "./abort.ts";
@@ -25,12 +26,22 @@ export interface SessionOptions {
   /**
    * The suite each BMC (host:port) last accepted, tried first next time: a BMC without suite 17 (ipmi_sim, older
    * firmware) then costs no refused Open Session per operation. A refusal still falls back through the list.
+   * A BMC listed here has given us a session, so it speaks IPMI 2.0: its next login skips Get Channel
+   * Authentication Capabilities. A failed login forgets the BMC, so the one after it asks again.
    */
   readonly acceptedSuites?: Map<string, CipherSuiteId>;
 }
 
 /** Command-specific completion codes (0x80–0xBE), named per command. */
 export type CommandCodes = Readonly<Record<number, string>>;
+
+/**
+ * The privilege a command needs. A session starts at User level (IPMI 2.0 §13.14), enough for reads such as
+ * Get Chassis Status; anything else first raises the session to administrator, once.
+ */
+export type CommandPrivilege = "user" | "administrator";
+
+const INSUFFICIENT_PRIVILEGE = 0xd4;
 
 const SET_PRIVILEGE_CODES: CommandCodes = {
   0x80: "requested level not available for this user",
@@ -45,6 +56,7 @@ export class IpmiSession {
   /** Requests run one after another; close() queues behind whatever is in flight. */
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  private administrator: Promise<void> | undefined;
   private readonly onAbort = (): void => void this.close();
 
   private constructor(
@@ -52,6 +64,7 @@ export class IpmiSession {
     private readonly session: Session,
     private readonly signal: AbortSignal,
     private readonly options: SessionOptions,
+    private readonly user: string,
     private readonly releaseSlot: () => void,
   ) {}
 
@@ -61,26 +74,21 @@ export class IpmiSession {
     const release = await options.slots.acquire(signal, `opening an IPMI session to ${target.host}:${port}`);
     let channel: Channel | undefined;
     let session: Session;
+    const key = `${target.host}:${port}`;
     try {
       channel = await Channel.open(target.host, port, signal);
-      const key = `${target.host}:${port}`;
       const known = options.acceptedSuites?.get(key);
       const cipherSuites = known === undefined ? options.cipherSuites : [known, ...options.cipherSuites.filter((s) => s !== known)];
-      session = await logIn(channel, credentials, { policy: options.retry, cipherSuites, signal });
+      session = await logIn(channel, credentials, { policy: options.retry, cipherSuites, signal, knownIpmi20: known !== undefined });
       options.acceptedSuites?.set(key, session.suite);
     } catch (error) {
+      options.acceptedSuites?.delete(key);
       channel?.close();
       release();
       throw error;
     }
-    const active = new IpmiSession(channel, session, signal, options, release);
+    const active = new IpmiSession(channel, session, signal, options, credentials.user, release);
     signal.addEventListener("abort", active.onAbort, { once: true });
-    try {
-      await active.setAdministrator(credentials.user);
-    } catch (error) {
-      await active.close();
-      throw error;
-    }
     return active;
   }
 
@@ -92,9 +100,18 @@ export class IpmiSession {
     return this.session.algorithms.auth === AuthAlgorithm.hmacSha256 ? 17 : 3;
   }
 
-  /** Sends `request` and returns the response data; a non-zero completion code is a BmcError "refused". */
-  async command(request: IpmiRequest, what: string, codes?: CommandCodes): Promise<Uint8Array> {
-    const response = await this.request(request, what);
+  /**
+   * Sends `request` at the privilege it needs and returns the response data; a non-zero completion code is a
+   * BmcError "refused". A BMC that wants more than User for a "user" command gets the session raised and the
+   * command again.
+   */
+  async command(request: IpmiRequest, what: string, codes?: CommandCodes, privilege: CommandPrivilege = "administrator"): Promise<Uint8Array> {
+    if (privilege === "administrator") await this.raiseToAdministrator();
+    let response = await this.request(request, what);
+    if (response.completionCode === INSUFFICIENT_PRIVILEGE && this.administrator === undefined) {
+      await this.raiseToAdministrator();
+      response = await this.request(request, what);
+    }
     if (response.completionCode !== 0) {
       throw new BmcError("refused", `${this.peer} refused ${what}: completion code ${completionCodeText(response.completionCode, codes)}`);
     }
@@ -126,15 +143,19 @@ export class IpmiSession {
     return this.closing;
   }
 
-  private async setAdministrator(user: string): Promise<void> {
+  /** Set Session Privilege Level (administrator), sent once; its failure is every later command's failure. */
+  private raiseToAdministrator(): Promise<void> {
+    this.administrator ??= this.setAdministrator();
+    return this.administrator;
+  }
+
+  private async setAdministrator(): Promise<void> {
     const request = { netFn: NetFn.app, cmd: 0x3b, data: Uint8Array.of(PRIVILEGE_ADMINISTRATOR) };
-    try {
-      await this.command(request, "Set Session Privilege Level (administrator)", SET_PRIVILEGE_CODES);
-    } catch (error) {
-      if (error instanceof BmcError && error.kind === "refused") {
-        throw new BmcError("auth", `user "${user}" cannot have administrator privilege: ${error.message}`);
-      }
-      throw error;
+    const what = "Set Session Privilege Level (administrator)";
+    const response = await this.request(request, what);
+    if (response.completionCode !== 0) {
+      const refusal = `${this.peer} refused ${what}: completion code ${completionCodeText(response.completionCode, SET_PRIVILEGE_CODES)}`;
+      throw new BmcError("auth", `user "${this.user}" cannot have administrator privilege: ${refusal}`);
     }
   }
 

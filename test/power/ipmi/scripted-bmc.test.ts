@@ -7,7 +7,10 @@ import { createIpmiProtocol } from "../../../server/power/ipmi/index.ts";
 import { failure } from "./bmc-probe.ts";
 import { type ScriptedBmc, startScriptedBmc } from "./scripted-bmc.ts";
 
-const ipmi = createIpmiProtocol({ retry: { tries: 3, firstWaitMs: 60, stepMs: 60, jitterMs: 20 } });
+const RETRY = { tries: 3, firstWaitMs: 60, stepMs: 60, jitterMs: 20 };
+const ipmi = createIpmiProtocol({ retry: RETRY });
+/** A client with no memory of earlier sessions (accepted suite, IPMI 2.0 seen). */
+const fresh = () => createIpmiProtocol({ retry: RETRY });
 const budget = (ms = 5000): AbortSignal => AbortSignal.timeout(ms);
 
 const flip = (at: number) => (reply: Uint8Array) => {
@@ -28,7 +31,7 @@ describe("IPMI client against a scripted BMC", () => {
   beforeEach(() => bmc.reset());
 
   test("cipher suite 17 (SHA256) is used where offered, and the whole session works", async () => {
-    const driver = await ipmi.open(target(), budget());
+    const driver = await fresh().open(target(), budget());
     expect(driver.cipherSuite).toBe(17);
     expect(await driver.powerState()).toBe("on");
     await driver.powerAction("cycle");
@@ -37,8 +40,8 @@ describe("IPMI client against a scripted BMC", () => {
     await driver.close();
     const sent = bmc.requests.map((r) => `${r.netFn}/${r.cmd}:${Buffer.from(r.data).toString("hex")}`);
     expect(sent.slice(0, -1)).toEqual([
-      "6/59:04", // Set Session Privilege Level: administrator
-      "0/1:", // Get Chassis Status
+      "0/1:", // Get Chassis Status: User level, the session's own
+      "6/59:04", // Set Session Privilege Level: administrator, before the first command that needs it
       "0/2:02", // Chassis Control: cycle
       "0/8:0308", // boot option parameter 3: keep the valid bit past 60 s
       "0/8:05e004000000", // parameter 5: valid | persistent | EFI, PXE
@@ -47,6 +50,51 @@ describe("IPMI client against a scripted BMC", () => {
     expect(sent.at(-1)).toMatch(/^6\/60:[0-9a-f]{8}$/); // Close Session with the BMC's session id
     // Session sequence numbers start at 1 and grow by one per packet.
     expect(bmc.requests.map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test("a status read is Get Chassis Status alone; a BMC that wants more privilege for it gets the session raised", async () => {
+    const ipmi = fresh();
+    let driver = await ipmi.open(target(), budget());
+    expect(await driver.powerState()).toBe("on");
+    await driver.close();
+    expect(bmc.requests.map((r) => `${r.netFn}/${r.cmd}`)).toEqual(["0/1", "6/60"]);
+
+    bmc.reset({ completionCode: (r) => (r.netFn === 0 && r.cmd === 1 && !r.administrator ? 0xd4 : 0) });
+    driver = await ipmi.open(target(), budget());
+    expect(await driver.powerState()).toBe("on");
+    await driver.close();
+    expect(bmc.requests.map((r) => `${r.netFn}/${r.cmd}`)).toEqual(["0/1", "6/59", "0/1", "6/60"]);
+
+    // Refused administrator privilege: the command that needed it fails, naming the user.
+    bmc.reset({ completionCode: (r) => (r.netFn === 6 && r.cmd === 59 ? 0x81 : 0) });
+    driver = await ipmi.open(target(), budget());
+    expect(await driver.powerState()).toBe("on");
+    const error = await failure(driver.powerAction("off"));
+    expect(error.kind).toBe("auth");
+    expect(error.message).toContain('user "admin" cannot have administrator privilege');
+    expect(error.message).toContain("0x81 requested level exceeds the channel or user privilege limit");
+    await driver.close();
+    expect(bmc.requests.map((r) => `${r.netFn}/${r.cmd}`)).toEqual(["0/1", "6/59", "6/60"]);
+  });
+
+  test("a BMC that gave a session is not asked for its authentication capabilities again, until a login fails", async () => {
+    const ipmi = fresh();
+    const login = async () => (await ipmi.open(target(), budget())).close();
+    await login();
+    expect(bmc.seen.get("gcac")).toBe(1);
+    await login();
+    await login();
+    expect(bmc.seen.get("gcac")).toBe(1);
+    expect(bmc.seen.get("open")).toBe(3);
+
+    // A failed login forgets the BMC: the next one asks again, and its refusal is the clear one.
+    bmc.reset({ openStatus: 0x01 });
+    await failure(ipmi.open(target(), budget()));
+    expect(bmc.seen.get("gcac") ?? 0).toBe(0);
+    bmc.reset({ ipmi20: false });
+    const error = await failure(ipmi.open(target(), budget()));
+    expect(error.kind).toBe("unsupported");
+    expect(bmc.seen.get("gcac")).toBe(1);
   });
 
   test("a refused suite 17 falls back to 3; a SHA1 answer to a SHA256 request is taken as suite 3", async () => {
@@ -81,6 +129,7 @@ describe("IPMI client against a scripted BMC", () => {
   test("a lost handshake reply restarts the handshake; a lost command reply is retransmitted with the same rqSeq", async () => {
     bmc.reset({ drop: (kind, n) => (kind === "rakp3" || kind === "session") && n === 1 });
     const driver = await ipmi.open(target(), budget());
+    await driver.powerAction("on");
     expect(bmc.seen.get("open")).toBe(2);
     expect(bmc.seen.get("rakp3")).toBe(2);
     const privilege = bmc.requests.filter((r) => r.netFn === 6 && r.cmd === 59);
@@ -112,7 +161,9 @@ describe("IPMI client against a scripted BMC", () => {
 
   test("only broken replies: a timeout that says what came back instead", async () => {
     bmc.reset({ mangle: (reply, kind) => (kind === "session" ? flip(-1)(reply) : reply) });
-    const error = await failure(ipmi.open(target(), budget()));
+    const driver = await ipmi.open(target(), budget());
+    const error = await failure(driver.powerAction("on"));
+    await driver.close();
     expect(error.kind).toBe("timeout");
     expect(error.message).toContain("no answer to Set Session Privilege Level (administrator)");
     expect(error.message).toContain("after 3 tries");
@@ -128,7 +179,7 @@ describe("IPMI client against a scripted BMC", () => {
     expect(error.message).toContain("no free session");
 
     bmc.reset({ ipmi20: false });
-    error = await failure(ipmi.open(target(), budget()));
+    error = await failure(fresh().open(target(), budget()));
     expect(error.kind).toBe("unsupported");
     expect(error.message).toContain("IPMI 2.0");
 

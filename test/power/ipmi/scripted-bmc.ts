@@ -22,6 +22,8 @@ export interface ScriptedRequest {
   readonly rqSeq: number;
   readonly sequence: number;
   readonly data: Uint8Array;
+  /** The session had been raised to administrator (a Set Session Privilege Level answered 0) when this came. */
+  readonly administrator: boolean;
 }
 
 /** What goes out instead of `reply` (several datagrams, or none); `kind` is "gcac", "open", "rakp2", "rakp4" or "session". */
@@ -77,6 +79,7 @@ interface Pending {
   algorithms: Algorithms;
   context?: RakpContext;
   keys?: SessionKeys;
+  administrator?: boolean;
   sequence: number;
 }
 
@@ -213,10 +216,12 @@ export async function startScriptedBmc(): Promise<ScriptedBmc> {
         const session = sessions.get(peer);
         if (session?.keys === undefined) return;
         const inbound = decodeSessionPacket(session.keys, session.bmcSessionId, datagram);
-        const request = { ...parseRequest(inbound.message), sequence: inbound.sequence };
+        const request = { ...parseRequest(inbound.message), sequence: inbound.sequence, administrator: session.administrator === true };
         requests.push(request);
         if (script.drop("session", count("session"))) return;
-        send(encodeSessionPacket(session.keys, session.consoleSessionId, ++session.sequence, answer(request)), "session");
+        const reply = answer(request);
+        if (request.netFn === 6 && request.cmd === 59 && script.completionCode(request) === 0) session.administrator = true;
+        send(encodeSessionPacket(session.keys, session.consoleSessionId, ++session.sequence, reply), "session");
         return;
       }
     }
