@@ -72,7 +72,7 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
     );
   };
 
-  const bmcs = ports.map((port, index): SimBmc => {
+  const makeBmc = (port: number, index: number): SimBmc => {
     const name = `bmc${index + 1}`;
     const dir = join(root, name);
     const hookDir = join(dir, "chassis");
@@ -101,9 +101,12 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
         await waitForBmcs([port]);
       },
     };
-  });
+  };
 
+  // A failure while starting them (a spawn that throws, a BMC that never answers) stops the ones already started.
+  let bmcs: SimBmc[];
   try {
+    bmcs = ports.map(makeBmc);
     await waitForBmcs(ports);
   } catch (error) {
     await stopAll(processes, root);
