@@ -1,8 +1,8 @@
 // Logging in to a BMC (bmc.md §3): Get Channel Authentication Capabilities in IPMI 1.5 framing (left out
-// for a BMC that gave us a session before), then Open Session and RAKP 1–4. Cipher suite 17 is asked first and suite 3 after a refusal; a BMC that
-// accepts with other algorithms we also speak (pyghmi answers SHA1 to a SHA256 request) is taken at
-// its word. A reply that does not come restarts the whole handshake with a fresh session id, as
-// ipmitool does: the BMC may have dropped the half-built session.
+// for a BMC that gave us a session before), then Open Session and RAKP 1–4. Cipher suite 17 is asked
+// first and suite 3 after a refusal; a BMC that accepts with other algorithms we also speak (pyghmi
+// answers SHA1 to a SHA256 request) is taken at its word. A reply that does not come restarts the whole
+// handshake with a fresh session id, as ipmitool does: the BMC may have dropped the half-built session.
 import { randomBytes } from "node:crypto";
 import { BmcError } from "../driver.ts";
 import { type Algorithms, type CipherSuiteId, authCodeLength, cipherSuite, rakp4IcvLength } from "./algorithms.ts";

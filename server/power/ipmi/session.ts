@@ -36,8 +36,9 @@ export interface SessionOptions {
 export type CommandCodes = Readonly<Record<number, string>>;
 
 /**
- * The privilege a command needs. A session starts at User level (IPMI 2.0 §13.14), enough for reads such as
- * Get Chassis Status; anything else first raises the session to administrator, once.
+ * The privilege a command needs. A new session runs at User level until Set Session Privilege Level, which is
+ * enough for reads such as Get Chassis Status (ipmi_sim and pyghmi answer it there); anything else first raises
+ * the session to administrator, once. A BMC that wants more for a read answers 0xD4 and gets the raise then.
  */
 export type CommandPrivilege = "user" | "administrator";
 
