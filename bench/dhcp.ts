@@ -10,7 +10,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { BenchCleanup, drain, envWithout, removeDir, runBench } from "./lib.ts";
+import { BenchCleanup, commandLine, drain, envWithout, removeDir, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SERVER_NS = `provd-bench-${process.pid}-s`;
@@ -62,13 +62,7 @@ function parseOptions(argv: string[]): Options {
     servers: [...ALL_SERVERS],
     keep: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { flag: a, value: next } of commandLine(argv)) {
     if (a === "--duration") o.duration = Number(next());
     else if (a === "--rates") o.rates = next().split(",").map(Number);
     else if (a === "--clients") o.clients = Number(next());

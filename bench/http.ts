@@ -9,7 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BenchCleanup, drain, envWithout, freeTcpPort, lpad, pad, removeDir, runBench } from "./lib.ts";
+import { BenchCleanup, commandLine, drain, envWithout, freeTcpPort, lpad, pad, removeDir, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const NODES = 1000;
@@ -37,13 +37,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { binary: undefined, duration: 2, warmup: 1, rounds: 3, threads: 2, connections: 64, nginxWorkers: ["1", "auto"], keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { flag: a, value: next } of commandLine(argv)) {
     if (a === "--binary") o.binary = join(ROOT, "dist/provctl");
     else if (a.startsWith("--binary=")) o.binary = resolve(a.slice("--binary=".length));
     else if (a === "--duration") o.duration = Number(next());

@@ -11,28 +11,39 @@ import { hostAptSources } from "../server/image/build/pipeline.ts";
 import { SOURCE_DATE_EPOCH } from "../server/image/reproducible.ts";
 import { type HostProvd, startHostProvd } from "../test/image/host-provd.ts";
 import { labCacheDir } from "../test/lab/index.ts";
-import { BenchCleanup, lpad, pad, removeDir, runBench } from "./lib.ts";
+import { BenchCleanup, commandLine, lpad, pad, removeDir, requirePositiveIntegers, runBench } from "./lib.ts";
 
 const DEFAULT_PACKAGES = "systemd-sysv,iproute2,procps,openssh-server,chrony,nfs-common,numactl,hwloc-nox,rsync,ethtool,pciutils";
 
 function parseOptions(argv: string[]) {
   const o = { rounds: 3, packages: DEFAULT_PACKAGES, kernel: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--rounds") o.rounds = Number(argv[++i]);
-    else if (a === "--packages") o.packages = argv[++i]!;
+  for (const { flag: a, value: next } of commandLine(argv)) {
+    if (a === "--rounds") o.rounds = Number(next());
+    else if (a === "--packages") o.packages = next();
     else if (a === "--kernel") o.kernel = true;
     else if (a === "-h" || a === "--help") {
       console.log("bun bench/image.ts [--rounds N] [--packages a,b,c] [--kernel]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
-  if (!(o.rounds >= 1)) throw new Error("--rounds needs a number ≥ 1");
+  requirePositiveIntegers({ "--rounds": o.rounds });
   return o;
 }
 
-const options = parseOptions(process.argv.slice(2));
-if (process.getuid?.() !== 0) throw new Error("the image bench needs root (mmdebstrap --mode=root)");
+/** Before runBench takes over (the set-up below runs at load): the message alone, exit 1. */
+function cannotRun(message: string): never {
+  console.error(`bench/image.ts: ${message}`);
+  process.exit(1);
+}
+
+const options = (() => {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (e) {
+    return cannotRun((e as Error).message);
+  }
+})();
+if (process.getuid?.() !== 0) cannotRun("the image bench needs root (mmdebstrap --mode=root)");
 const work = mkdtempSync(join(tmpdir(), "provd-bench-image-"));
 const cache = join(labCacheDir(), "image-cache");
 const aptCache = join(cache, "apt");

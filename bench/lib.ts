@@ -15,6 +15,26 @@ export function envWithout(...prefixes: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !prefixes.some((p) => k.startsWith(p)))) as Record<string, string>;
 }
 
+/** The command line, one argument at a time; `value()` takes the next argument as this flag's value. */
+export function* commandLine(argv: readonly string[]): Generator<{ flag: string; value(): string }> {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    yield {
+      flag,
+      value: () => {
+        const v = argv[++i];
+        if (v === undefined) throw new Error(`${flag} needs a value`);
+        return v;
+      },
+    };
+  }
+}
+
+/** Throws, naming the flag, unless each value is a whole number ≥ 1. */
+export function requirePositiveIntegers(values: Record<string, number>): void {
+  for (const [flag, v] of Object.entries(values)) if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer`);
+}
+
 export const pad = (s: string, n: number) => s.padEnd(n);
 export const lpad = (s: string, n: number) => s.padStart(n);
 

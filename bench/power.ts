@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freeUdpPorts } from "../test/power/ipmi/bmc-probe.ts";
 import { type SimFleet, ipmiSimUnavailable, startIpmiSims } from "../test/power/ipmi/ipmi-sim.ts";
-import { BenchCleanup, drain, envWithout, freeTcpPort, lpad, pad, removeDir, runBench } from "./lib.ts";
+import { BenchCleanup, commandLine, drain, envWithout, freeTcpPort, lpad, pad, removeDir, requirePositiveIntegers, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** provd's --power-timeout default, seconds (server/core/config.ts). */
@@ -37,13 +37,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { bmcs: 120, dead: 200, rounds: 3, deadRounds: 2, binary: join(ROOT, "dist/provctl"), build: true, ipmitoolDead: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { flag: a, value: next } of commandLine(argv)) {
     if (a === "--bmcs") o.bmcs = Number(next());
     else if (a === "--dead") o.dead = Number(next());
     else if (a === "--rounds") o.rounds = Number(next());
@@ -64,9 +58,7 @@ function parseOptions(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (--help lists them)`);
   }
-  for (const [k, v] of [["--bmcs", o.bmcs], ["--dead", o.dead], ["--rounds", o.rounds], ["--dead-rounds", o.deadRounds]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
-  }
+  requirePositiveIntegers({ "--bmcs": o.bmcs, "--dead": o.dead, "--rounds": o.rounds, "--dead-rounds": o.deadRounds });
   return o;
 }
 

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { BenchCleanup, drain, envWithout, pad, removeDir, runBench } from "./lib.ts";
+import { BenchCleanup, commandLine, drain, envWithout, pad, removeDir, requirePositiveIntegers, runBench } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const IPXE_EFI = "/usr/lib/ipxe/ipxe.efi";
@@ -34,13 +34,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { runs: 5, concurrent: 100, concurrentRuns: 3, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { flag: a, value: next } of commandLine(argv)) {
     if (a === "--runs") o.runs = Number(next());
     else if (a === "--concurrent") o.concurrent = Number(next());
     else if (a === "--concurrent-runs") o.concurrentRuns = Number(next());
@@ -55,9 +49,7 @@ function parseOptions(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (--help lists them)`);
   }
-  for (const [k, v] of [["--runs", o.runs], ["--concurrent", o.concurrent], ["--concurrent-runs", o.concurrentRuns]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
-  }
+  requirePositiveIntegers({ "--runs": o.runs, "--concurrent": o.concurrent, "--concurrent-runs": o.concurrentRuns });
   return o;
 }
 
