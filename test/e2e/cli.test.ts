@@ -57,6 +57,11 @@ describe("provctl against provctl serve", () => {
     expect(server.run(["frobnicate"]).stderr).toContain("unknown command 'frobnicate'");
     expect(server.run(["nodels"], { env: { PROVCTL_TOKEN: "nope" } }).stderr).toContain("the token is not valid for this server");
     expect(server.run(["nodels"], { env: { PROVCTL_URL: "http://127.0.0.1:1" } }).stderr).toContain("is 'provctl serve' running?");
+    // Power actions are checked before any server is asked: no server at this URL, and the error is the action.
+    const offline = { env: { PROVCTL_URL: "http://127.0.0.1:1" } };
+    expect(server.run(["rpower", "n01", "dance"], offline)).toMatchObject({ code: 1, stderr: expect.stringContaining("Unsupported command: rpower dance (expected one of on, off") });
+    expect(server.run(["rpower", "n01"], offline).stderr).toBe("Error: Please enter an action (eg: boot,off,on, etc)\n");
+    expect(server.run(["rsetboot", "n01", "usb"], offline).stderr).toContain("Unsupported boot device 'usb' (expected net, hd, cd, floppy, setup, def or stat)");
   });
 
   test("^file node lists are read by the client", () => {

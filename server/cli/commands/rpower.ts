@@ -1,4 +1,5 @@
 import { UserError } from "../../core/errors.ts";
+import { parseRpower } from "../../power/verbs.ts";
 import type { Command } from "../command.ts";
 import { runPowerTask } from "../power-task.ts";
 
@@ -18,8 +19,8 @@ Examples:
   async run(args, io) {
     const [range, verb, ...rest] = args.positionals;
     if (!range) throw new UserError("rpower: give a noderange and an action, e.g. rpower n01 stat");
-    if (!verb) throw new UserError("Please enter an action (eg: boot,off,on, etc)");
     if (rest.length) throw new UserError(`rpower: unexpected arguments: ${rest.join(" ")}`);
+    parseRpower(verb); // a misspelt action is named here, before the server is asked
     const outcome = await runPowerTask(io, range, { command: "rpower", verb }, `rpower ${verb}`);
     return outcome.failed.length ? 1 : 0;
   },

@@ -1,4 +1,5 @@
 import { UserError } from "../../core/errors.ts";
+import { parseRsetboot } from "../../power/verbs.ts";
 import type { Command } from "../command.ts";
 import { runPowerTask } from "../power-task.ts";
 
@@ -21,6 +22,7 @@ Examples:
     if (!range) throw new UserError("rsetboot: give a noderange, e.g. rsetboot n01 net");
     if (rest.length) throw new UserError(`rsetboot: unexpected arguments: ${rest.join(" ")}`);
     const request = { command: "rsetboot", device: device ?? "stat", persistent: args.flags.has("-p"), uefi: args.flags.has("-u") };
+    parseRsetboot(request.device, request.persistent, request.uefi); // named here, before the server is asked
     const outcome = await runPowerTask(io, range, request, `rsetboot ${device ?? "stat"}`);
     return outcome.failed.length ? 1 : 0;
   },
