@@ -7,7 +7,7 @@ import type { Command, CommandIO } from "./command.ts";
 import { bootlog, nodediscoverls, nodestat } from "./commands/bootlog.ts";
 import { chdef } from "./commands/chdef.ts";
 import { imgimport } from "./commands/imgimport.ts";
-import { customize, defimport, genimage } from "./commands/genimage.ts";
+import { customize, defimport, genimage, packimage } from "./commands/genimage.ts";
 import { images, imgprune, imgpromote, imgrollback } from "./commands/images.ts";
 import { jobcancel, jobs } from "./commands/jobs.ts";
 import { login } from "./commands/login.ts";
@@ -36,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   defimport,
   genimage,
   customize,
+  packimage,
   images,
   imgpromote,
   imgrollback,

@@ -5,7 +5,7 @@ import { UserError } from "../core/errors.ts";
 import type { Job, JobEvent } from "../image/build/jobs.ts";
 import type { ImageService } from "../image/service.ts";
 import { LATEST } from "../image/versions.ts";
-import { arrayOf, bool, object, readJson, str } from "./body.ts";
+import { arrayOf, bool, object, oneOf, readJson, str } from "./body.ts";
 
 const HEARTBEAT_MS = 5000;
 
@@ -17,6 +17,10 @@ const int = (v: unknown, path: string): number => {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0o7777) throw new UserError(`${path}: expected a file mode number`);
   return v;
 };
+const compressionLevel = (v: unknown, path: string): number => {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new UserError(`${path}: expected a whole number`);
+  return v;
+};
 // Buffer.from(x, "base64") never fails: it skips what is not base64, so a mangled upload would be stored as garbage.
 const base64 = (v: unknown, path: string): string => {
   const s = str(v, path);
@@ -26,6 +30,10 @@ const base64 = (v: unknown, path: string): string => {
 const definitionBody = object({ files: arrayOf(object({ path: str, content: base64, mode: int }), 2000) });
 const buildBody = object({ force: bool }, ["force"]);
 const customizeBody = object({ base: str, command: arrayOf(str, 1000), promote: bool, interactive: bool }, ["base", "promote", "command", "interactive"]);
+const packBody = object(
+  { base: str, format: oneOf(["squashfs", "cpio"] as const), compression: oneOf(["zstd", "xz", "gzip"] as const), level: compressionLevel, promote: bool },
+  ["base", "format", "compression", "level", "promote"],
+);
 const aliasBody = object({ alias: str, version: str }, ["alias"]);
 const rollbackBody = object({ alias: str }, ["alias"]);
 const pruneBody = object({ dryRun: bool }, ["dryRun"]);
@@ -57,6 +65,12 @@ export function imageRoutes(deps: ImageApiDeps): Hono {
     const body = customizeBody(await readJson(c), "body");
     const ref = `${c.req.param("name")}@${body.base ?? LATEST}`;
     return c.json(images.customize(ref, body.command ?? [], body.promote ?? false, body.interactive ?? false), 202);
+  });
+
+  api.post("/osimages/:name/packimage", async (c) => {
+    const body = packBody(await readJson(c), "body");
+    const ref = `${c.req.param("name")}@${body.base ?? LATEST}`;
+    return c.json(images.packimage(ref, { format: body.format, compression: body.compression, level: body.level }, body.promote ?? false), 202);
   });
 
   api.get("/images", (c) => c.json(images.list(c.req.query("osimage") || undefined).map(summary)));

@@ -25,7 +25,7 @@ const job = {
   properties: {
     id: { type: "integer" },
     osimage: { type: "string" },
-    kind: { enum: ["build", "customize"] },
+    kind: { enum: ["build", "customize", "pack"] },
     state: { enum: ["queued", "building", "packing", "validating", "success", "error", "cancelled"] },
     stage: { type: "string" },
     progress: { type: "integer", minimum: 0, maximum: 100 },
@@ -154,6 +154,9 @@ export function openApiDocument(version: string): object {
       },
       "/api/v1/osimages/{name}/customize": {
         post: { summary: "Run a command inside a version (base: id or alias, default latest) and store the result as a new version", parameters: [name], requestBody: json({ type: "object", required: ["command"], additionalProperties: false, properties: { base: { type: "string" }, command: { type: "array", items: { type: "string" } }, promote: { type: "boolean" }, interactive: { type: "boolean", description: "a shell instead of a command: attach to /api/v1/jobs/{id}/shell" } } }), responses: { "202": ok(job), ...errors } },
+      },
+      "/api/v1/osimages/{name}/packimage": {
+        post: { summary: "Pack a version's root another way (squashfs or cpio, compression, level) as a new version; unset fields keep the version's own", parameters: [name], requestBody: json({ type: "object", additionalProperties: false, properties: { base: { type: "string" }, format: { enum: ["squashfs", "cpio"] }, compression: { enum: ["zstd", "gzip", "xz"] }, level: { type: "integer" }, promote: { type: "boolean" } } }), responses: { "202": ok(job), ...errors } },
       },
       "/api/v1/images": { get: { summary: "Image versions with aliases, validation, artifacts and the nodes booting each", parameters: [{ name: "osimage", in: "query", schema: { type: "string" } }], responses: { "200": ok({ type: "array", items: { type: "object" } }), ...errors } } },
       "/api/v1/osimages/{name}/versions/{ref}": { get: { summary: "One version (id, id prefix or alias) with its manifest and validation log", parameters: [name, ref], responses: { "200": ok({ type: "object" }), ...errors } } },

@@ -7,11 +7,15 @@ import type { Inventory } from "../core/inventory.ts";
 import type { OsimageArtifacts } from "../core/osimage-artifacts.ts";
 import { VERSION } from "../version.ts";
 import { customizeImage } from "./build/customize.ts";
+import { type PackRequest, repackImage, repackedKernelParams } from "./build/repack.ts";
 import { BuildJobs, type JobContext, type JobRequest } from "./build/jobs.ts";
 import { type BuildContext, type BuildOutcome, buildImage } from "./build/pipeline.ts";
 import { DefinitionStore } from "./definition-store.ts";
 import { ShellSessions } from "./build/shell-sessions.ts";
 import { type ImageVersion, ImageVersions, LATEST, parseImageRef } from "./versions.ts";
+
+/** The highest level each compressor takes as we call it (zstd without --ultra). */
+const MAX_LEVEL = { zstd: 19, gzip: 9, xz: 9 } as const;
 
 export interface ImageServiceOptions {
   dataDir: string;
@@ -50,6 +54,20 @@ export class ImageService {
     }
     if (command.length && interactive) throw new UserError("customize takes a command or --shell, not both");
     return this.jobs.submit({ osimage, kind: "customize", base: base.id, command, promote, interactive });
+  }
+
+  /** xCAT's packimage: the version's root packed another way, as a new version (nothing is built again). */
+  packimage(ref: string, pack: Omit<PackRequest, "base" | "promote">, promote = false): ReturnType<BuildJobs["submit"]> {
+    const { osimage, version } = parseImageRef(ref);
+    const base = this.versions.resolve(osimage, version);
+    // Refused now rather than in the job: a level the compressor rejects, a squashfs the initrd cannot fetch.
+    if (pack.level !== undefined) {
+      const compression = pack.compression ?? base.manifest.artifacts.find((a) => a.type === "rootfs")?.compression ?? "zstd";
+      const max = MAX_LEVEL[compression as keyof typeof MAX_LEVEL] ?? 9;
+      if (!Number.isInteger(pack.level) || pack.level < 1 || pack.level > max) throw new UserError(`packimage: ${compression} levels go from 1 to ${max}, not ${pack.level}`);
+    }
+    if (pack.format) repackedKernelParams(osimage, base, pack.format);
+    return this.jobs.submit({ osimage, kind: "pack", base: base.id, pack, promote });
   }
 
   /** Versions with the nodes that boot each (pinned by id or alias, or following latest). */
@@ -132,9 +150,11 @@ export class ImageService {
     const outcome: BuildOutcome =
       request.kind === "customize"
         ? await customizeImage(ctx, { base: request.base!, command: request.command ?? [], promote: request.promote ?? false, interactive: request.interactive })
-        : await buildImage(ctx, { force: request.force ?? false });
+        : request.kind === "pack"
+          ? await repackImage(ctx, { base: request.base!, ...request.pack, promote: request.promote ?? false })
+          : await buildImage(ctx, { force: request.force ?? false });
     const v = outcome.version;
-    const what = outcome.reused ? "unchanged, reused" : request.kind === "customize" ? `customized from ${v.parent}` : "built";
+    const what = outcome.reused ? "unchanged, reused" : { build: "built", customize: `customized from ${v.parent}`, pack: `repacked from ${v.parent}` }[request.kind];
     const latest = outcome.promoted ? "; latest now points to it" : "";
     return { version: v.id, summary: `${v.osimage}@${v.id} ${what}${latest}` };
   }

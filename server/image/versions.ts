@@ -15,7 +15,8 @@ export interface ImageVersion {
   osimage: string;
   id: string;
   inputHash: string;
-  origin: "build" | "customize";
+  /** build: genimage; customize: a command or shell run inside the parent; pack: the parent packed another way. */
+  origin: "build" | "customize" | "pack";
   parent?: string;
   manifest: Manifest;
   validation: Validation;

@@ -170,6 +170,37 @@ describe.skipIf(skipReason !== undefined)(`EL genimage end to end${skipReason ? 
     expect(names).toEqual([...names].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0)));
   }, 60_000);
 
+  test("packimage packs a version's root another way as a new version; packing it back gives the original", async () => {
+    const { provctl, provctlResult } = host!;
+    const [cpioVersion] = JSON.parse(await provctl("images", "el9-cpio", "-o", "json")) as Array<{ id: string }>;
+    const cpioId = cpioVersion!.id;
+    const squashId = /^el9-cpio@([0-9a-f]{16})$/m.exec(await provctl("packimage", "el9-cpio", "-m", "squashfs", "-c", "zstd", "--level", "5"))![1]!;
+    expect(squashId).not.toBe(cpioId);
+    const versions = JSON.parse(await provctl("images", "el9-cpio", "-o", "json")) as Array<{ id: string; origin: string; parent?: string; aliases: string[]; artifacts: Array<{ file: string; format: string; compression: string }> }>;
+    const repacked = versions.find((v) => v.id === squashId)!;
+    expect(repacked).toMatchObject({ origin: "pack", parent: cpioId, aliases: [] }); // latest moves only with --promote
+    expect(repacked.artifacts.map((a) => `${a.file} ${a.format} ${a.compression}`)).toEqual(["rootfs.squashfs squashfs zstd"]);
+    const files = sh(["unsquashfs", "-l", "-d", "", join(dataDir, "images/el9-cpio", squashId, "rootfs.squashfs")]);
+    expect(files).toContain("/etc/provd-el-marker");
+    expect(await provctl("images", "el9-cpio")).toContain(`repacked from ${cpioId} as squashfs zstd`);
+    const manifest = JSON.parse(await provctl("images", "el9-cpio", "-o", "json")).find((v: { id: string }) => v.id === squashId);
+    expect(manifest.timings).toHaveProperty("pack");
+
+    // The same tree packed as the same cpio again is the same version: packing is a function of the root alone.
+    const back = /^el9-cpio@([0-9a-f]{16})$/m.exec(await provctl("packimage", `el9-cpio@${squashId}`, "-m", "cpio", "-c", "pigz", "--promote"))![1]!;
+    expect(back).toBe(cpioId);
+
+    const bad = async (args: string[], message: string | RegExp) => {
+      const r = await provctlResult("packimage", ...args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(message);
+    };
+    await bad(["el9-cpio", "-m", "tar"], "unknown method 'tar' (expected squashfs or cpio)");
+    await bad(["el9-cpio", "-c", "zstd", "--level", "25"], "zstd levels go from 1 to 19, not 25");
+    await bad(["el9-cpio"], "say how to pack it");
+    await bad(["el9-cpio@ffffffffffffffff", "-m", "cpio"], /no version|ffffffffffffffff/);
+  }, 60_000);
+
   test("a pkglist naming a missing package fails, naming it, and registers nothing", async () => {
     const { provctlResult, provctl } = host!;
     expect(id).not.toBe("");

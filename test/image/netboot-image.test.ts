@@ -144,6 +144,34 @@ describe.skipIf(unavailable)(`Images: build, rebuild, customize, validate, boot$
     for (const step of ["kernel", "initrd", "rootfs"]) expect(log).toContain(` ${step} `);
   }, 400_000);
 
+  test("packimage -m cpio: the same root, packed as the initramfs, boots from RAM without fetching a rootfs", async () => {
+    const { provctl } = provd!;
+    // Packing needs no mirror: it runs on the namespace's provd, from the stored version.
+    const t0 = performance.now();
+    const ram = /^base@([0-9a-f]{16})$/m.exec(await provctl("packimage", `base@${first}`, "-m", "cpio", "-c", "zstd"))![1]!;
+    console.log(`[image] packimage -m cpio ${seconds(performance.now() - t0)} → base@${ram}`);
+    const version = (JSON.parse(await provctl("images", "base", "-o", "json")) as Array<{ id: string; origin: string; parent: string; validation: string; artifacts: Array<{ type: string; file: string; size: number }> }>).find((v) => v.id === ram)!;
+    expect(version).toMatchObject({ origin: "pack", parent: first, validation: "passed" });
+    expect(version.artifacts.map((a) => `${a.type} ${a.file}`)).toEqual(["kernel vmlinuz", "initrd initrd.img", "rootfs rootfs.cpio.zst"]);
+    const manifest = JSON.parse(readFileSync(join(dataDir, "images/base", ram, "manifest.json"), "utf8")) as { kernelParams: string };
+    expect(manifest.kernelParams).toBe("rdinit=/sbin/init");
+
+    expect(await provctl("nodeset", "n02", `osimage=base@${ram}`)).toBe("n02: netboot debian12-x86_64-base\n");
+    const rootfsMiB = Math.ceil(version.artifacts.find((a) => a.type === "rootfs")!.size / 2 ** 20);
+    const boot = await withLogs(
+      // The whole root lives in a tmpfs that may take half the RAM, next to the compressed archive while it unpacks.
+      bootVm({ segment: segment!, firmware: "bios", tap: segment!.taps[0]!, mac: NODES.n02.mac, uuid: "11111111-2222-3333-4444-555555557b02", memoryMb: 2048, timeoutMs: 300_000, until: /provd-ready: node=(\S+) image=(\S+)|BOOT FAILED|Kernel panic/ }),
+      { provd: provd!.process },
+    );
+    if (!boot.matched[1]) throw new Error(`n02 did not boot the cpio image:\n${boot.serial.split("\n").slice(-40).join("\n")}`);
+    expect(boot.matched[1]).toBe("n02");
+    expect(boot.matched[2]).toBe(`base@${ram}`);
+    console.log(`[image] n02 booted base@${ram} (${rootfsMiB} MiB cpio as the initramfs) to userspace in ${seconds(boot.elapsedMs)}`);
+    const log = await provctl("bootlog", "n02");
+    expect(log).toContain(" initrd ");
+    expect(log).not.toContain(" rootfs ");
+  }, 500_000);
+
   test("two pinned nodes stay on their version while latest is promoted and rolled back", async () => {
     const { provctl } = provd!;
     const script = async (mac: string) =>

@@ -12,8 +12,13 @@ interface VersionSummary {
   aliases: string[];
   nodes: string[];
   kernelVersion?: string;
-  artifacts: Array<{ type: string; file: string; size: number; sha256: string }>;
+  artifacts: Array<{ type: string; file: string; size: number; sha256: string; format?: string; compression?: string }>;
   packages: number;
+}
+
+function rootfsPacking(v: VersionSummary): string {
+  const rootfs = v.artifacts.find((a) => a.type === "rootfs");
+  return rootfs ? `${rootfs.format ?? "squashfs"} ${rootfs.compression ?? ""}`.trim() : "no rootfs";
 }
 
 export const images: Command = {
@@ -42,7 +47,11 @@ Example:
       v.validation,
       new Date(v.createdAt).toISOString().slice(0, 16).replace("T", " "),
       formatBytes(v.artifacts.reduce((n, a) => n + a.size, 0)),
-      v.origin === "customize" ? `customized from ${v.parent}` : `${v.packages} packages${v.kernelVersion ? `, kernel ${v.kernelVersion}` : ""}`,
+      v.origin === "customize"
+        ? `customized from ${v.parent}`
+        : v.origin === "pack"
+          ? `repacked from ${v.parent} as ${rootfsPacking(v)}`
+          : `${v.packages} packages${v.kernelVersion ? `, kernel ${v.kernelVersion}` : ""}`,
       v.nodes.length ? v.nodes.join(",") : "-",
     ]);
     table(io, ["VERSION", "ALIASES", "VALIDATION", "BUILT (UTC)", "SIZE", "CONTENTS", "NODES"], rows);

@@ -11,7 +11,7 @@ import { removeTree } from "./scratch.ts";
 
 export interface JobRequest {
   osimage: string;
-  kind: "build" | "customize";
+  kind: "build" | "customize" | "pack";
   force?: boolean;
   /** customize: the version to start from (id or alias) and the command to run inside it. */
   base?: string;
@@ -19,6 +19,8 @@ export interface JobRequest {
   promote?: boolean;
   /** customize with a shell for `provctl customize --shell` instead of a command. */
   interactive?: boolean;
+  /** pack: how to pack the base version's root (unset fields keep the base's). */
+  pack?: { format?: "squashfs" | "cpio"; compression?: "zstd" | "xz" | "gzip"; level?: number };
 }
 
 export interface Job {

@@ -158,7 +158,7 @@ export async function buildImage(ctx: BuildContext, options: { force: boolean })
 export function register(
   ctx: Pick<BuildContext, "versions" | "blobs" | "imagesDir" | "log" | "osimage">,
   manifest: Manifest,
-  opts: { origin: "build" | "customize"; parent?: string; validation: { state: "passed" | "failed" | "untested"; log: string }; promote: boolean },
+  opts: { origin: ImageVersion["origin"]; parent?: string; validation: { state: "passed" | "failed" | "untested"; log: string }; promote: boolean },
 ): BuildOutcome {
   const version = ctx.versions.add({
     osimage: ctx.osimage,
@@ -197,7 +197,7 @@ async function bootstrap(ctx: BuildContext, def: ResolvedDefinition, root: strin
 }
 
 /** Parameters the image's initrd needs to find its root over the network. */
-export function kernelParamsFor(def: ResolvedDefinition): string {
+export function kernelParamsFor(def: Pick<ResolvedDefinition, "kernelPackage" | "rootfs" | "netrootTool">): string {
   if (!def.kernelPackage) return "";
   if (def.rootfs.format === "cpio") return "rdinit=/sbin/init";
   if (def.netrootTool === "dracut") return `root=live:${ROOTFS_URL} rd.live.overlay.overlayfs=1 ip=dhcp rd.neednet=1`;
