@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Power bench: `provctl rpower NODERANGE stat` through provd against the same status reads done with ipmitool fanned
-// out by xargs, on real ipmi_sim BMCs (test/power/ipmi/ipmi-sim.ts), and rpower on 200 dead BMCs.
+// out by xargs, on real ipmi_sim BMCs (test/power/ipmi/ipmi-sim.ts) of two kinds (power read through a forked hook,
+// or from memory), and rpower on 200 dead BMCs.
 // Usage: bun bench/power.ts [--bmcs N] [--dead N] [--rounds N] [--dead-rounds N] [--binary=PATH | --source] [--no-ipmitool-dead]
 //                                                                                           (see bench/README.md)
 // Everything runs on 127.0.0.1 in temporary directories that are removed at the end (also on Ctrl-C or failure);
@@ -22,6 +23,12 @@ const SHORT_TIMEOUT_S = 3;
 /** What the CLI may add to one timeout in the dead cases: its own start, the HTTP request, the result stream. */
 const CLI_ALLOWANCE_S = 2;
 const TARGET_SPEEDUP = 10;
+/**
+ * A pause before every timed run, the same for both clients: the run before (120 processes exiting, the BMCs
+ * finishing their sessions) is over before the clock starts.
+ */
+const SETTLE_MS = 1000;
+const settle = () => Bun.sleep(SETTLE_MS);
 
 interface Options {
   bmcs: number;
@@ -48,7 +55,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--no-ipmitool-dead") o.ipmitoolDead = false;
     else if (a === "-h" || a === "--help") {
       console.log(`bun bench/power.ts [options]        (needs ipmi_sim and ipmitool: apt-get install openipmi ipmitool)
-  --bmcs N            ipmi_sim BMCs, one node each in group 'bench' (default 120)
+  --bmcs N            ipmi_sim BMCs per kind, one node each: groups 'bench' (hook) and 'benchmem' (memory) (default 120)
   --dead N            dead BMCs per case: closed ports, and ports that never answer (default 200)
   --rounds N          timed rounds of rpower stat and of each ipmitool fan-out, taken in turns; medians (default 3)
   --dead-rounds N     rounds of each dead case per timeout (default 2)
@@ -70,11 +77,11 @@ const track = <T extends Subprocess>(proc: T): T => cleanup.track(proc);
 const tempDirs: string[] = [];
 const udpSockets: Array<{ close(): void }> = [];
 let fleetStarting: Promise<SimFleet> | undefined;
+let memoryFleetStarting: Promise<SimFleet> | undefined;
 cleanup.add(async () => {
   for (const s of udpSockets.splice(0)) s.close();
   // The harness stops its ipmi_sims by PID and removes its directory; if it is still starting them, wait for it.
-  const fleet = await fleetStarting?.catch(() => undefined);
-  await fleet?.stop();
+  for (const starting of [fleetStarting, memoryFleetStarting]) await (await starting?.catch(() => undefined))?.stop();
   for (const dir of tempDirs) removeDir(dir);
 });
 
@@ -206,6 +213,38 @@ class TaskClock {
   }
 }
 
+// ---------------------------------------------------------------- the live BMC fleets
+
+interface LiveFleet {
+  /** "hook" or "memory": how the BMCs keep power (see main). */
+  label: string;
+  group: string;
+  ports: number[];
+  expected: Map<number, string>;
+  nodePort: Map<string, number>;
+  onCount: number;
+  /** How many nodes' answers differ from their BMC's state. */
+  wrong(answers: Map<string, string>): number;
+}
+
+function liveFleet(label: string, group: string, prefix: string, fleet: SimFleet, isOn: (i: number) => boolean): LiveFleet {
+  const expected = new Map<number, string>();
+  const nodePort = new Map<string, number>();
+  for (const [i, bmc] of fleet.bmcs.entries()) {
+    expected.set(bmc.port, isOn(i) ? "on" : "off");
+    nodePort.set(nodeName(prefix, i), bmc.port);
+  }
+  return {
+    label,
+    group,
+    ports: fleet.bmcs.map((b) => b.port),
+    expected,
+    nodePort,
+    onCount: [...expected.values()].filter((s) => s === "on").length,
+    wrong: (answers) => [...nodePort].filter(([node, port]) => answers.get(node) !== expected.get(port)).length,
+  };
+}
+
 // ---------------------------------------------------------------- rpower and ipmitool runs
 
 const nodeName = (prefix: string, i: number) => `${prefix}${String(i + 1).padStart(3, "0")}`;
@@ -305,16 +344,21 @@ async function main(): Promise<void> {
   const dataDir = join(dir, "provd-data");
   const token = `bench-${randomBytes(16).toString("hex")}`;
 
-  // The BMCs: N ipmi_sims (the tests' harness), half of them on, so that the states to compare are not all alike.
-  process.stdout.write(`setup: ${N} ipmi_sim BMCs… `);
+  // The BMCs: two fleets of N ipmi_sims (the tests' harness), half of each on, so that the states to compare are not
+  // all alike. "hook" BMCs keep power in files their chassis_control hook reads, and ipmi_sim forks that hook (a
+  // shell) for every status read; "memory" BMCs keep power as a process of their own and answer from memory, as a
+  // real BMC does. The same clients read the same BMCs either way; the fork is CPU both sides pay on this machine.
+  process.stdout.write(`setup: ${N} + ${N} ipmi_sim BMCs… `);
+  const isOn = (i: number) => i % 2 === 0;
   fleetStarting = startIpmiSims(N);
-  const fleet = await fleetStarting;
-  const expected = new Map<number, string>();
-  for (const [i, bmc] of fleet.bmcs.entries()) {
-    const state = i % 2 === 0 ? "on" : "off";
-    bmc.setState("power", state === "on" ? "1" : "0");
-    expected.set(bmc.port, state);
-  }
+  const hookFleet = await fleetStarting;
+  for (const [i, bmc] of hookFleet.bmcs.entries()) bmc.setState("power", isOn(i) ? "1" : "0");
+  memoryFleetStarting = startIpmiSims(N, { power: "process", on: isOn });
+  const memoryFleet = await memoryFleetStarting;
+  const fleets: LiveFleet[] = [
+    liveFleet("hook", "bench", "bench", hookFleet, isOn),
+    liveFleet("memory", "benchmem", "mem", memoryFleet, isOn),
+  ];
   // Dead BMCs with ports of their own (provd runs one operation per BMC address at a time, so 200 nodes on one dead
   // port would be 200 timeouts in a row by design): D UDP sockets bound here that never answer (a timeout, no ICMP),
   // and D ports the kernel handed out and took back (closed: ICMP port unreachable, for as long as nobody binds them).
@@ -325,7 +369,7 @@ async function main(): Promise<void> {
     udpSockets.push(socket);
     silentPorts.push(socket.port);
   }
-  const taken = new Set([...silentPorts, ...fleet.bmcs.map((b) => b.port)]);
+  const taken = new Set([...silentPorts, ...fleets.flatMap((f) => f.ports)]);
   const closedPorts = (await freeUdpPorts(D + 20)).filter((p) => !taken.has(p)).slice(0, D);
   if (closedPorts.length < D) throw new Error("could not find enough free UDP ports");
 
@@ -334,16 +378,12 @@ async function main(): Promise<void> {
   const clock = new TaskClock();
   const bmcAttrs = (port: number) => `    mgt=ipmi\n    bmc=127.0.0.1\n    bmcport=${port}\n    bmcusername=admin\n    bmcpassword=password\n`;
   let stanza = "";
-  const nodePort = new Map<string, number>();
-  for (const [i, bmc] of fleet.bmcs.entries()) {
-    nodePort.set(nodeName("bench", i), bmc.port);
-    stanza += `${nodeName("bench", i)}:\n    objtype=node\n    groups=bench\n${bmcAttrs(bmc.port)}\n`;
-  }
+  for (const f of fleets) for (const [node, port] of f.nodePort) stanza += `${node}:\n    objtype=node\n    groups=${f.group}\n${bmcAttrs(port)}\n`;
   for (const [i, port] of closedPorts.entries()) stanza += `${nodeName("closed", i)}:\n    objtype=node\n    groups=deadclosed,dead\n${bmcAttrs(port)}\n`;
   for (const [i, port] of silentPorts.entries()) stanza += `${nodeName("silent", i)}:\n    objtype=node\n    groups=deadsilent,dead\n${bmcAttrs(port)}\n`;
   const def = await provd.cli(["mkdef", "-z"], stanza);
   if (def.code !== 0) throw new Error(`provctl mkdef -z failed (${def.code}):\n${def.err}${def.out}\nserver log:\n${provd.log()}`);
-  console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (provd ${provd.url}, ${N + 2 * D} nodes)\n`);
+  console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (provd ${provd.url}, ${2 * N + 2 * D} nodes)\n`);
 
   // ------------------------------------------------------------ checks: both see the BMCs' states
   console.log("checks (before timing):");
@@ -352,66 +392,70 @@ async function main(): Promise<void> {
     allChecks &&= ok;
     console.log(`  ${ok ? "ok  " : "FAIL"} ${pad(what, 44)} ${detail}`);
   };
-  const first = await rpower(provd, clock, "bench", N);
-  const provdWrong = [...nodePort].filter(([node, port]) => first.ok.get(node) !== expected.get(port));
-  check(
-    first.code === 0 && first.ok.size === N && provdWrong.length === 0,
-    `provctl rpower bench stat (${N} nodes)`,
-    `exit ${first.code}, ${first.ok.size} answers, ${first.errors.size} errors, ${provdWrong.length} differ from the BMCs' state files` +
-      (first.errors.size ? `: ${errorKinds(first.errors)}` : "") +
-      ` (${secs(first.wall)}, a warm-up)`,
-  );
-  if (opts.binary && [...first.errors.values()].some((m) => m.includes("not available in this build"))) {
-    console.log(`       (${opts.binary} may be older than the source: bun run build)`);
+  for (const f of fleets) {
+    const first = await rpower(provd, clock, f.group, N);
+    const provdWrong = f.wrong(first.ok);
+    check(
+      first.code === 0 && first.ok.size === N && provdWrong === 0,
+      `provctl rpower ${f.group} stat (${N} ${f.label} BMCs)`,
+      `exit ${first.code}, ${first.ok.size} answers, ${first.errors.size} errors, ${provdWrong} differ from the BMCs' states` +
+        (first.errors.size ? `: ${errorKinds(first.errors)}` : "") +
+        ` (${secs(first.wall)}, a warm-up)`,
+    );
+    if (opts.binary && [...first.errors.values()].some((m) => m.includes("not available in this build"))) {
+      console.log(`       (${opts.binary} may be older than the source: bun run build)`);
+    }
+    const tool = await ipmitoolStates(f.ports, 32);
+    const toolWrong = f.ports.filter((p) => tool.get(p) !== f.expected.get(p));
+    check(toolWrong.length === 0, `ipmitool per port (${N} ${f.label} BMCs, -P 32)`, `${tool.size} answers, ${toolWrong.length} differ${toolWrong.length ? `: e.g. port ${toolWrong[0]} → ${tool.get(toolWrong[0]!) ?? "nothing"}` : ""}`);
+    const disagree = [...f.nodePort].filter(([node, port]) => first.ok.get(node) !== tool.get(port));
+    check(disagree.length === 0, `provd and ipmitool agree (${f.label})`, `${N - disagree.length}/${N} the same (${f.onCount} on, ${N - f.onCount} off)`);
   }
-  const ports = fleet.bmcs.map((b) => b.port);
-  const tool = await ipmitoolStates(ports, 32);
-  const toolWrong = ports.filter((p) => tool.get(p) !== expected.get(p));
-  check(toolWrong.length === 0, `ipmitool per port (${N} BMCs, xargs -P 32)`, `${tool.size} answers, ${toolWrong.length} differ${toolWrong.length ? `: e.g. port ${toolWrong[0]} → ${tool.get(toolWrong[0]!) ?? "nothing"}` : ""}`);
-  const disagree = [...nodePort].filter(([node, port]) => first.ok.get(node) !== tool.get(port));
-  const onCount = [...expected.values()].filter((s) => s === "on").length;
-  check(disagree.length === 0, "provd and ipmitool agree, node by node", `${N - disagree.length}/${N} the same (${onCount} on, ${N - onCount} off)`);
   console.log("");
 
   // ------------------------------------------------------------ live BMCs: rounds taken in turns
   console.log(`live BMCs, ${opts.rounds} rounds (load average at each round's start):`);
-  const provdWall: number[] = [];
-  const provdServer: number[] = [];
-  const fanN: number[] = [];
-  const fan32: number[] = [];
-  /** Every round: provd answered every node with its BMC's state, and both ipmitool fan-outs counted the same states. */
-  let liveCorrect = true;
-  for (let round = 0; round < opts.rounds; round++) {
-    const load = loadavg()[0]!.toFixed(2);
-    const p = await rpower(provd, clock, "bench", N);
-    const pWrong = [...nodePort].filter(([node, port]) => p.ok.get(node) !== expected.get(port)).length;
-    liveCorrect &&= p.code === 0 && pWrong === 0;
-    provdWall.push(p.wall);
-    provdServer.push(p.server);
-    const a = await ipmitoolFanOut(ports, N);
-    const b = await ipmitoolFanOut(ports, 32);
-    for (const f of [a, b]) liveCorrect &&= f.on === onCount && f.off === N - onCount;
-    fanN.push(a.wall);
-    fan32.push(b.wall);
-    console.log(
-      `  round ${round + 1} (load ${load}): provd ${secs(p.wall)} CLI, ${secs(p.server)} task, ${p.ok.size} answers${pWrong ? `, ${pWrong} WRONG` : ""}${p.errors.size ? `, errors: ${errorKinds(p.errors)}` : ""}` +
-        ` | ipmitool -P ${N} ${secs(a.wall)} (${a.on} on, ${a.off} off${a.failed ? `, ${a.failed} failed: ${a.sample}` : ""})` +
-        ` | -P 32 ${secs(b.wall)} (${b.on} on, ${b.off} off${b.failed ? `, ${b.failed} failed: ${b.sample}` : ""})`,
-    );
-  }
-  allChecks &&= liveCorrect;
-  console.log("");
-
   const rows: Row[] = [];
-  const speedRow = (name: string, p: number, t: number, verdictToo = true): Row => {
-    const ratio = t / p;
-    // Fast wrong answers are no pass: the verdict needs every round's states right.
-    const verdict = !liveCorrect ? "FAIL (wrong states)" : ratio >= TARGET_SPEEDUP ? "PASS" : "FAIL";
-    return { name, provd: p, ipmitool: t, ratio, target: verdictToo ? `≥ ${TARGET_SPEEDUP}× faster` : "(info)", verdict: verdictToo ? verdict : "" };
-  };
-  rows.push(speedRow(`rpower bench stat, ${N} BMCs: CLI wall vs ipmitool xargs -P ${N}`, median(provdWall), median(fanN)));
-  rows.push(speedRow(`rpower bench stat, ${N} BMCs: CLI wall vs ipmitool xargs -P 32`, median(provdWall), median(fan32)));
-  rows.push(speedRow(`rpower bench stat, ${N} BMCs: server task time vs -P ${N}`, median(provdServer), median(fanN), false));
+  for (const f of fleets) {
+    const provdWall: number[] = [];
+    const provdServer: number[] = [];
+    const fanN: number[] = [];
+    const fan32: number[] = [];
+    /** Every round: provd answered every node with its BMC's state, and both ipmitool fan-outs counted the same states. */
+    let liveCorrect = true;
+    for (let round = 0; round < opts.rounds; round++) {
+      const load = loadavg()[0]!.toFixed(2);
+      await settle();
+      const p = await rpower(provd, clock, f.group, N);
+      const pWrong = f.wrong(p.ok);
+      liveCorrect &&= p.code === 0 && pWrong === 0;
+      provdWall.push(p.wall);
+      provdServer.push(p.server);
+      await settle();
+      const a = await ipmitoolFanOut(f.ports, N);
+      await settle();
+      const b = await ipmitoolFanOut(f.ports, 32);
+      for (const fan of [a, b]) liveCorrect &&= fan.on === f.onCount && fan.off === N - f.onCount;
+      fanN.push(a.wall);
+      fan32.push(b.wall);
+      console.log(
+        `  ${f.label} round ${round + 1} (load ${load}): provd ${secs(p.wall)} CLI, ${secs(p.server)} task, ${p.ok.size} answers${pWrong ? `, ${pWrong} WRONG` : ""}${p.errors.size ? `, errors: ${errorKinds(p.errors)}` : ""}` +
+          ` | ipmitool -P ${N} ${secs(a.wall)} (${a.on} on, ${a.off} off${a.failed ? `, ${a.failed} failed: ${a.sample}` : ""})` +
+          ` | -P 32 ${secs(b.wall)} (${b.on} on, ${b.off} off${b.failed ? `, ${b.failed} failed: ${b.sample}` : ""})`,
+      );
+    }
+    allChecks &&= liveCorrect;
+    const speedRow = (name: string, p: number, t: number, verdictToo = true): Row => {
+      const ratio = t / p;
+      // Fast wrong answers are no pass: the verdict needs every round's states right.
+      const verdict = !liveCorrect ? "FAIL (wrong states)" : ratio >= TARGET_SPEEDUP ? "PASS" : "FAIL";
+      return { name, provd: p, ipmitool: t, ratio, target: verdictToo ? `≥ ${TARGET_SPEEDUP}× faster` : "(info)", verdict: verdictToo ? verdict : "" };
+    };
+    rows.push(speedRow(`rpower ${f.group} stat, ${N} ${f.label} BMCs: CLI wall vs ipmitool xargs -P ${N}`, median(provdWall), median(fanN)));
+    rows.push(speedRow(`rpower ${f.group} stat, ${N} ${f.label} BMCs: CLI wall vs ipmitool xargs -P 32`, median(provdWall), median(fan32)));
+    rows.push(speedRow(`rpower ${f.group} stat, ${N} ${f.label} BMCs: server task time vs -P ${N}`, median(provdServer), median(fanN), false));
+  }
+  console.log("");
 
   // ------------------------------------------------------------ dead BMCs
   const deadCases = [

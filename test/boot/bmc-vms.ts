@@ -164,7 +164,7 @@ export async function startIpmiSim({ segment, vm, port, dir }: BmcOptions): Prom
   mkdirSync(join(dir, "state"), { recursive: true });
   const lan = join(dir, "lan.conf");
   const emu = join(dir, "sim.emu");
-  writeFileSync(lan, lanConf(`${vm.spec.node}-bmc`, port, vm.hookCommand(), BMC_USER, BMC_PASSWORD));
+  writeFileSync(lan, lanConf(`${vm.spec.node}-bmc`, port, { chassisControl: vm.hookCommand() }, BMC_USER, BMC_PASSWORD));
   writeFileSync(emu, "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nmc_enable 0x20\n");
   const sim = segment.spawn(["ipmi_sim", "-c", lan, "-f", emu, "-s", join(dir, "state"), "-n"]);
   await waitForListening(segment, [{ proto: "udp", port, address: "127.0.0.1" }], { processes: [sim] });

@@ -214,4 +214,23 @@ describe.skipIf(unavailable)(`IPMI client against ipmi_sim${unavailable ? ` (ski
     console.info(`ipmi_sim: ${states.length} BMCs open + Get Chassis Status + close in parallel: ${elapsed.toFixed(0)} ms`);
     expect(elapsed).toBeLessThan(3000);
   });
+
+  test("BMCs that keep power as a process answer status from memory, and leave no process behind", async () => {
+    const own = await startIpmiSims(2, { power: "process", on: (i) => i === 0 });
+    const pids = own.bmcs.map((b) => b.pid());
+    try {
+      const [on, off] = own.bmcs;
+      expect(await withDriver(on!.target, (d) => d.powerState())).toBe("on");
+      expect(await withDriver(off!.target, (d) => d.powerState())).toBe("off");
+      // Without a VM on its serial port, ipmi_sim refuses power control here: these BMCs are for status reads.
+      const refused = await failure(withDriver(off!.target, (d) => d.powerAction("on")));
+      expect(refused.message).toContain("0xCC");
+      expect(() => on!.setState("power", "1")).toThrow(/keeps power as a process/);
+    } finally {
+      await own.stop();
+    }
+    // The power processes (children of the simulators) are gone with them.
+    const orphans = Bun.spawnSync(["pgrep", "-f", `tail --pid=(${pids.join("|")}) `]).stdout.toString().trim();
+    expect(orphans).toBe("");
+  });
 });

@@ -1,12 +1,14 @@
 // Starts and stops real ipmi_sim BMCs (Debian openipmi) on 127.0.0.1, configured as bmc.md §4 says:
-// one process, lan.conf and state directory per BMC, the chassis_control hook logging to calls.log.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+// one process, lan.conf and state directory per BMC, the chassis_control hook logging to calls.log; or, for
+// benches, power kept by ipmi_sim itself (startcmd), so that a status read forks nothing.
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BmcTarget } from "../../../server/power/driver.ts";
 import { freeUdpPorts, hookLog, waitForBmcs } from "./bmc-probe.ts";
 
 const HOOK = join(import.meta.dirname, "fixtures", "chassisctl.sh");
+const POWERED = join(import.meta.dirname, "fixtures", "powered.sh");
 
 /** Why ipmi_sim tests cannot run here, or undefined. */
 export function ipmiSimUnavailable(): string | undefined {
@@ -28,13 +30,33 @@ export interface SimBmc {
   restart(): Promise<void>;
 }
 
+export interface SimOptions {
+  /**
+   * "hook" (the default): power lives in state files the chassis_control hook reads and writes, and every call is
+   * logged for tests to assert on; ipmi_sim forks the hook for every status read (about 2.5 ms of CPU here).
+   * "process": power on = a child process alive (startcmd, fixtures/powered.sh), answered from ipmi_sim's memory
+   * as a real BMC answers; no hook, no call log, setState() is not available. `on(index)` picks who starts on.
+   * Without a VM on the serial port ipmi_sim refuses Chassis Control here (0xCC): for status reads.
+   */
+  power?: "hook" | "process";
+  on?: (index: number) => boolean;
+}
+
 export interface SimFleet {
   readonly bmcs: readonly SimBmc[];
   stop(): Promise<void>;
 }
 
-/** ipmi_sim's lan.conf: one LAN channel on 127.0.0.1:port, one admin user, `chassisControl` as the power hook. */
-export function lanConf(name: string, port: number, chassisControl: string, user = "admin", password = "password"): string {
+/** How a simulated BMC keeps its power state: a hook command, or a process it starts (and starts at once if on). */
+export type SimPower = { chassisControl: string } | { startcmd: string; on: boolean };
+
+/** ipmi_sim's lan.conf: one LAN channel on 127.0.0.1:port, one admin user, and how power is kept. */
+export function lanConf(name: string, port: number, power: SimPower, user = "admin", password = "password"): string {
+  const powerLines =
+    "chassisControl" in power
+      ? `  chassis_control "${power.chassisControl}"`
+      : // No serial VM connection: power off is a SIGTERM at once (poweroff_wait 0 skips the graceful request).
+        `  startcmd "${power.startcmd}"\n  startnow ${power.on}\n  poweroff_wait 0\n  kill_wait 2`;
   return `name "${name}"
 set_working_mc 0x20
   startlan 1
@@ -46,7 +68,7 @@ set_working_mc 0x20
     allowed_auths_admin none md2 md5 straight
     guid a123456789abcdefa123456789abcdef
   endlan
-  chassis_control "${chassisControl}"
+${powerLines}
   user 2 true "${user}" "${password}" admin 10 none md2 md5 straight
 `;
 }
@@ -56,7 +78,7 @@ mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02
 mc_enable 0x20
 `;
 
-export async function startIpmiSims(count: number): Promise<SimFleet> {
+export async function startIpmiSims(count: number, options: SimOptions = {}): Promise<SimFleet> {
   const root = mkdtempSync(join(tmpdir(), "provd-ipmi-sim-"));
   const ports = await freeUdpPorts(count);
   const processes = new Map<string, Bun.Subprocess>();
@@ -78,7 +100,8 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
     const hookDir = join(dir, "chassis");
     mkdirSync(join(dir, "state"), { recursive: true });
     mkdirSync(hookDir, { recursive: true });
-    writeFileSync(join(dir, "lan.conf"), lanConf(name, port, `${HOOK} ${hookDir}`));
+    const power: SimPower = options.power === "process" ? { startcmd: POWERED, on: options.on?.(index) ?? false } : { chassisControl: `${HOOK} ${hookDir}` };
+    writeFileSync(join(dir, "lan.conf"), lanConf(name, port, power));
     writeFileSync(join(dir, "sim.emu"), SIM_EMU);
     spawn(name, dir);
     const log = join(hookDir, "calls.log");
@@ -89,6 +112,7 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
       target: { host: "127.0.0.1", port, username: "admin", password: "password" },
       ...hookLog(log),
       setState(item, value) {
+        if (options.power === "process") throw new Error(`${name} keeps power as a process: choose its state with startIpmiSims(…, { on })`);
         writeFileSync(join(hookDir, item), `${value}\n`);
       },
       pid: () => current().pid,
@@ -117,6 +141,8 @@ export async function startIpmiSims(count: number): Promise<SimFleet> {
 
 async function stopAll(processes: Map<string, Bun.Subprocess>, root: string): Promise<void> {
   for (const child of processes.values()) {
+    // A "process" BMC's power process ends on its own within a second of ipmi_sim; end it now, by PID.
+    for (const pid of childrenOf(child.pid)) killQuietly(pid, "SIGTERM");
     try {
       process.kill(child.pid, "SIGCONT"); // a test may have stopped it
       process.kill(child.pid, "SIGTERM");
@@ -126,4 +152,27 @@ async function stopAll(processes: Map<string, Bun.Subprocess>, root: string): Pr
   }
   await Promise.all([...processes.values()].map((child) => child.exited));
   rmSync(root, { recursive: true, force: true });
+}
+
+/** The PIDs whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return children;
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
