@@ -1,7 +1,8 @@
 // Small pieces every bench uses.
 import type { Subprocess } from "bun";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { descendants, killQuietly } from "../test/process-tree.ts";
 
 /** Reads a child's output as it comes (keeping pipes from filling up), handing text to `sink`. */
 export async function drain(stream: ReadableStream<Uint8Array> | undefined | null | number, sink: (s: string) => void): Promise<void> {
@@ -71,7 +72,7 @@ export class BenchCleanup {
       const tree = this.options.tree ? descendants(proc.pid) : [];
       this.signal(proc.pid, signal);
       const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
-      for (const pid of tree) killPid(pid, "SIGKILL");
+      for (const pid of tree) killQuietly(pid, "SIGKILL");
       if (!exited) {
         proc.kill("SIGKILL");
         await proc.exited;
@@ -93,7 +94,7 @@ export class BenchCleanup {
   }
 
   private signal(pid: number, signal: NodeJS.Signals): void {
-    for (const p of this.options.tree ? [...descendants(pid), pid] : [pid]) killPid(p, signal);
+    for (const p of this.options.tree ? [...descendants(pid), pid] : [pid]) killQuietly(p, signal);
   }
 }
 
@@ -136,23 +137,4 @@ export function freeTcpPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** The PIDs of a process's descendants, from /proc. */
-function descendants(pid: number): number[] {
-  let direct: number[] = [];
-  try {
-    direct = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // gone, or no /proc
-  }
-  return direct.flatMap((child) => [child, ...descendants(child)]);
-}
-
-function killPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
 }

@@ -1,10 +1,11 @@
 // Starts and stops real ipmi_sim BMCs (Debian openipmi) on 127.0.0.1, configured as bmc.md §4 says:
 // one process, lan.conf and state directory per BMC, the chassis_control hook logging to calls.log; or, for
 // benches, power kept by ipmi_sim itself (startcmd), so that a status read forks nothing.
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BmcTarget } from "../../../server/power/driver.ts";
+import { descendants, killQuietly } from "../../process-tree.ts";
 import { freeUdpPorts, hookLog, waitForBmcs } from "./bmc-probe.ts";
 
 const HOOK = join(import.meta.dirname, "fixtures", "chassisctl.sh");
@@ -142,7 +143,7 @@ export async function startIpmiSims(count: number, options: SimOptions = {}): Pr
 async function stopAll(processes: Map<string, Bun.Subprocess>, root: string): Promise<void> {
   for (const child of processes.values()) {
     // A "process" BMC's power process ends on its own within a second of ipmi_sim; end it now, by PID.
-    for (const pid of childrenOf(child.pid)) killQuietly(pid, "SIGTERM");
+    for (const pid of descendants(child.pid)) killQuietly(pid, "SIGTERM");
     try {
       process.kill(child.pid, "SIGCONT"); // a test may have stopped it
       process.kill(child.pid, "SIGTERM");
@@ -152,27 +153,4 @@ async function stopAll(processes: Map<string, Bun.Subprocess>, root: string): Pr
   }
   await Promise.all([...processes.values()].map((child) => child.exited));
   rmSync(root, { recursive: true, force: true });
-}
-
-/** The PIDs whose parent is `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
-    } catch {
-      // Gone since the listing.
-    }
-  }
-  return children;
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
