@@ -62,9 +62,12 @@ export class ImageService {
     const base = this.versions.resolve(osimage, version);
     // Refused now rather than in the job: a level the compressor rejects, a squashfs the initrd cannot fetch.
     if (pack.level !== undefined) {
-      const compression = pack.compression ?? base.manifest.artifacts.find((a) => a.type === "rootfs")?.compression ?? "zstd";
+      const current = base.manifest.artifacts.find((a) => a.type === "rootfs");
+      const compression = pack.compression ?? current?.compression ?? "zstd";
+      const format = pack.format ?? current?.format ?? "squashfs";
       const max = MAX_LEVEL[compression as keyof typeof MAX_LEVEL] ?? 9;
       if (!Number.isInteger(pack.level) || pack.level < 1 || pack.level > max) throw new UserError(`packimage: ${compression} levels go from 1 to ${max}, not ${pack.level}`);
+      if (format === "squashfs" && compression === "xz") throw new UserError("packimage: mksquashfs takes no level for xz; leave --level out");
     }
     if (pack.format) repackedKernelParams(osimage, base, pack.format);
     return this.jobs.submit({ osimage, kind: "pack", base: base.id, pack, promote });

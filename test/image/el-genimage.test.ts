@@ -198,6 +198,7 @@ describe.skipIf(skipReason !== undefined)(`EL genimage end to end${skipReason ? 
     await bad(["el9-cpio", "-m", "tar"], "unknown method 'tar' (expected squashfs or cpio)");
     await bad(["el9-cpio", "-c", "zstd", "--level", "25"], "zstd levels go from 1 to 19, not 25");
     await bad(["el9-cpio"], "say how to pack it");
+    await bad(["el9-cpio", "-m", "squashfs", "-c", "xz", "--level", "5"], "mksquashfs takes no level for xz");
     await bad(["el9-cpio@ffffffffffffffff", "-m", "cpio"], /no version|ffffffffffffffff/);
   }, 60_000);
 
