@@ -1,7 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
 import { createLogger } from "../../server/core/log.ts";
 import { secretBox } from "../../server/core/secret-box.ts";
@@ -9,13 +6,14 @@ import { createServices } from "../../server/core/services.ts";
 import { TokenStore } from "../../server/core/tokens.ts";
 import { openDatabase } from "../../server/db/open.ts";
 import { createApp } from "../../server/http/app.ts";
+import { testTempDir } from "../temp-dir.ts";
 
 const TOKEN = "test-token";
 
 function makeApp(configured: string | null = TOKEN) {
   const db = openDatabase(":memory:");
   const tokens = new TokenStore(db, configured ?? undefined);
-  const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: mkdtempSync(join(tmpdir(), "provd-blobs-")) });
+  const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: testTempDir("provd-blobs-") });
   const app = createApp({ services, tokens, log: createLogger("silent"), version: "test" });
   const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
     const headers: Record<string, string> = {};

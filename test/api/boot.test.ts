@@ -1,8 +1,5 @@
 // HTTP boot endpoints, osimage import and nodeset, through the app as a booting machine and the CLI see it.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
 import { createLogger } from "../../server/core/log.ts";
 import { secretBox } from "../../server/core/secret-box.ts";
@@ -10,6 +7,7 @@ import { createServices } from "../../server/core/services.ts";
 import { TokenStore } from "../../server/core/tokens.ts";
 import { openDatabase } from "../../server/db/open.ts";
 import { createApp, fetchWithSlashesCollapsed } from "../../server/http/app.ts";
+import { testTempDir } from "../temp-dir.ts";
 
 const KERNEL = randomBytes(100_000);
 const INITRD = randomBytes(30_000);
@@ -17,7 +15,7 @@ const auth = { authorization: "Bearer t" };
 
 async function setup() {
   const db = openDatabase(":memory:");
-  const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: mkdtempSync(join(tmpdir(), "provd-boot-")) });
+  const services = createServices(db, { secrets: secretBox(randomBytes(32)), blobDir: testTempDir("provd-boot-") });
   const app = createApp({ services, tokens: new TokenStore(db, "t"), log: createLogger("silent"), version: "test" });
   const fetch = fetchWithSlashesCollapsed(app);
   const get = async (path: string, init: RequestInit = {}) => fetch(new Request(`http://10.77.0.1:8640${path}`, init));

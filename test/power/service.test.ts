@@ -1,8 +1,5 @@
 // The power service's xCAT semantics, fan-out and tasks, with a scripted BMC behind the driver contract.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { createLogger } from "../../server/core/log.ts";
 import { secretBox } from "../../server/core/secret-box.ts";
@@ -11,6 +8,7 @@ import { TokenStore } from "../../server/core/tokens.ts";
 import { openDatabase } from "../../server/db/open.ts";
 import { createApp } from "../../server/http/app.ts";
 import { BmcError, type BmcTarget, type BootOverride, type PowerAction, type PowerProtocol, type PowerState } from "../../server/power/driver.ts";
+import { testTempDir } from "../temp-dir.ts";
 
 /** A BMC per host: its state, what it was told, and how it misbehaves. */
 class FakeBmcs implements PowerProtocol {
@@ -57,7 +55,7 @@ async function setup(options: { timeoutMs?: number; concurrency?: number } = {})
   const db = openDatabase(":memory:");
   const services = createServices(db, {
     secrets: secretBox(randomBytes(32)),
-    blobDir: mkdtempSync(join(tmpdir(), "provd-power-")),
+    blobDir: testTempDir("provd-power-"),
     power: { protocols: { ipmi: bmcs, redfish: bmcs }, concurrency: options.concurrency ?? 256, timeoutMs: options.timeoutMs ?? 2000 },
   });
   const app = createApp({ services, tokens: new TokenStore(db, "t"), log: createLogger("silent"), version: "test" });

@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
 import { Inventory } from "../../server/core/inventory.ts";
 import { ObjectStore } from "../../server/core/objects.ts";
 import { secretBoxFromKeyFile } from "../../server/core/secret-box.ts";
 import { openDatabase } from "../../server/db/open.ts";
+import { testTempDir } from "../temp-dir.ts";
 
 function freshStore() {
-  const dir = mkdtempSync(join(tmpdir(), "provd-objects-"));
+  const dir = testTempDir("provd-objects-");
   const db = openDatabase(join(dir, "provd.db"));
   const store = new ObjectStore(db, secretBoxFromKeyFile(join(dir, "secret.key")));
   return { dir, db, store, inventory: new Inventory(store) };

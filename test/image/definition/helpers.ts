@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { testTempDir } from "../fixtures/temp-dir.ts";
+import { testTempDir } from "../../temp-dir.ts";
 
 /** A fresh temp directory, removed after the current test. */
 export const tempDir = (prefix = "provd-def-"): string => testTempDir(prefix);

@@ -8,7 +8,7 @@ import { secretBox } from "../../../server/core/secret-box.ts";
 import { type Db, openDatabase } from "../../../server/db/open.ts";
 import type { DefinitionFile } from "../../../server/image/definition-store.ts";
 import type { Manifest, ManifestArtifact } from "../../../server/image/manifest.ts";
-import { testTempDir } from "../fixtures/temp-dir.ts";
+import { testTempDir } from "../../temp-dir.ts";
 
 /** A fresh temp directory, removed after the current test. */
 export const tempDir = (prefix = "provd-image-unit-"): string => testTempDir(prefix);
