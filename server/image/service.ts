@@ -7,15 +7,12 @@ import type { Inventory } from "../core/inventory.ts";
 import type { OsimageArtifacts } from "../core/osimage-artifacts.ts";
 import { VERSION } from "../version.ts";
 import { customizeImage } from "./build/customize.ts";
-import { type PackRequest, repackImage, repackedKernelParams } from "./build/repack.ts";
+import { type PackRequest, packPlan, repackImage } from "./build/repack.ts";
 import { BuildJobs, type JobContext, type JobRequest } from "./build/jobs.ts";
 import { type BuildContext, type BuildOutcome, buildImage } from "./build/pipeline.ts";
 import { DefinitionStore } from "./definition-store.ts";
 import { ShellSessions } from "./build/shell-sessions.ts";
 import { type ImageVersion, ImageVersions, LATEST, parseImageRef } from "./versions.ts";
-
-/** The highest level each compressor takes as we call it (zstd without --ultra). */
-const MAX_LEVEL = { zstd: 19, gzip: 9, xz: 9 } as const;
 
 export interface ImageServiceOptions {
   dataDir: string;
@@ -60,16 +57,7 @@ export class ImageService {
   packimage(ref: string, pack: Omit<PackRequest, "base" | "promote">, promote = false): ReturnType<BuildJobs["submit"]> {
     const { osimage, version } = parseImageRef(ref);
     const base = this.versions.resolve(osimage, version);
-    // Refused now rather than in the job: a level the compressor rejects, a squashfs the initrd cannot fetch.
-    if (pack.level !== undefined) {
-      const current = base.manifest.artifacts.find((a) => a.type === "rootfs");
-      const compression = pack.compression ?? current?.compression ?? "zstd";
-      const format = pack.format ?? current?.format ?? "squashfs";
-      const max = MAX_LEVEL[compression as keyof typeof MAX_LEVEL] ?? 9;
-      if (!Number.isInteger(pack.level) || pack.level < 1 || pack.level > max) throw new UserError(`packimage: ${compression} levels go from 1 to ${max}, not ${pack.level}`);
-      if (format === "squashfs" && compression === "xz") throw new UserError("packimage: mksquashfs takes no level for xz; leave --level out");
-    }
-    if (pack.format) repackedKernelParams(osimage, base, pack.format);
+    packPlan(osimage, base, pack); // refused now rather than in the job
     return this.jobs.submit({ osimage, kind: "pack", base: base.id, pack, promote });
   }
 

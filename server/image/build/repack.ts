@@ -15,16 +15,31 @@ export interface PackRequest {
   promote: boolean;
 }
 
+/** The highest level each compressor takes as we call it (zstd without --ultra). */
+const MAX_LEVEL: Record<RootfsSpec["compression"], number> = { zstd: 19, gzip: 9, xz: 9 };
+
+/**
+ * How the base's root will be packed (the request over the base's own spec) and what it will boot with; a
+ * UserError for a level the compressor rejects or a squashfs the image's initrd cannot fetch.
+ */
+export function packPlan(osimage: string, base: ImageVersion, request: Omit<PackRequest, "base" | "promote">): { spec: RootfsSpec; kernelParams: string } {
+  const current = specOf(rootfsOf(osimage, base, "repack"));
+  const spec: RootfsSpec = { format: request.format ?? current.format, compression: request.compression ?? current.compression };
+  if (request.level !== undefined) {
+    const max = MAX_LEVEL[spec.compression];
+    if (!Number.isInteger(request.level) || request.level < 1 || request.level > max) {
+      throw new UserError(`packimage: ${spec.compression} levels go from 1 to ${max}, not ${request.level}`);
+    }
+    if (spec.format === "squashfs" && spec.compression === "xz") throw new UserError("packimage: mksquashfs takes no level for xz; leave --level out");
+    spec.level = request.level;
+  }
+  return { spec, kernelParams: repackedKernelParams(osimage, base, spec.format) };
+}
+
 export async function repackImage(ctx: BuildContext, request: PackRequest): Promise<BuildOutcome> {
   const base = ctx.versions.resolve(ctx.osimage, request.base);
   const rootfs = rootfsOf(ctx.osimage, base, "repack");
-  const current = specOf(rootfs);
-  const spec: RootfsSpec = {
-    format: request.format ?? current.format,
-    compression: request.compression ?? current.compression,
-    ...(request.level === undefined ? {} : { level: request.level }),
-  };
-  const kernelParams = repackedKernelParams(ctx.osimage, base, spec.format);
+  const { spec, kernelParams } = packPlan(ctx.osimage, base, request);
   const started = performance.now();
   const root = await unpackVersion(ctx, base, rootfs);
   const how = `${spec.format} ${spec.compression}${spec.level === undefined ? "" : ` level ${spec.level}`}`;
@@ -43,8 +58,7 @@ export async function repackImage(ctx: BuildContext, request: PackRequest): Prom
 /** What the new version boots with: the base's own when the format stays, else what the new format needs. */
 export function repackedKernelParams(osimage: string, base: ImageVersion, format: RootfsSpec["format"]): string {
   const kernel = base.manifest.artifacts.some((a) => a.type === "kernel");
-  const was = base.manifest.artifacts.find((a) => a.type === "rootfs")?.format ?? "squashfs";
-  if (!kernel || format === was) return base.manifest.kernelParams;
+  if (!kernel || format === specOf(rootfsOf(osimage, base, "repack")).format) return base.manifest.kernelParams;
   const packages = new Set(base.manifest.packages.map((p) => p.name));
   const netrootTool = packages.has("live-boot") ? "live-boot" : packages.has("dracut-live") ? "dracut" : undefined;
   if (format === "squashfs" && netrootTool === undefined) {
